@@ -1,0 +1,3 @@
+from louzhang.cli import main
+
+main()

@@ -1,0 +1,103 @@
+"""Users, their grants (role over an area) and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from louzhang.areas.models import Area, PoliceUnit
+from louzhang.core.personal import Kind, PersonalCharField, Sensitivity
+
+
+class Role(models.TextChoices):
+    COMMANDER = "commander", _("commander")
+    WARDEN = "warden", _("building warden")
+    CHECKPOINT = "checkpoint", _("checkpoint officer")
+    GATE = "gate", _("gate staff")
+    UNIT_REP = "unit_rep", _("unit representative")
+    HEALTH = "health", _("health liaison")
+
+
+class User(AbstractUser):
+    """Anyone who logs in: officers, property gate staff, volunteers, health staff."""
+
+    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    phone = PersonalCharField(
+        _("phone"), max_length=20, blank=True, kind=Kind.PHONE, sensitivity=Sensitivity.PERSONAL
+    )
+    police_unit = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="officers",
+        verbose_name=_("police unit"),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Grant(models.Model):
+    """A role held over an area, or over a police unit's beat (a station's communities).
+
+    Grants are many per user: a warden is typically warden of several buildings in several
+    compounds. What a user may see is the union of the subtrees of their grants.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
+    police_unit = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(area__isnull=False, police_unit__isnull=True)
+                    | models.Q(area__isnull=True, police_unit__isnull=False)
+                ),
+                name="grant_area_xor_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "area"], name="grant_unique_area",
+                condition=models.Q(area__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "police_unit"], name="grant_unique_unit",
+                condition=models.Q(police_unit__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["role", "area"], name="grant_role_area")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.area or self.police_unit}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for devices and integrations; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    #: first characters of the token, to tell tokens apart in lists; not secret, not enough to use
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

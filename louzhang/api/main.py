@@ -1,0 +1,52 @@
+"""The `/api/v1/` API: one NinjaAPI, a router per domain app."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.renderers import JSONRenderer
+
+from louzhang import __version__
+from louzhang.api import problems
+from louzhang.api.security import AnonThrottle, TokenAuth, UserThrottle
+
+
+
+class UnicodeJSONRenderer(JSONRenderer):
+    """Chinese names as themselves, not \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    renderer=UnicodeJSONRenderer(),
+    title="Louzhang API",
+    version="1",
+    description=(
+        "Device and integration API of Louzhang (楼长). Bearer tokens from `louzhang token create`; "
+        "errors are RFC 9457 problem details; everything is limited to the token user's jurisdiction."
+    ),
+    urls_namespace="api-v1",
+    auth=TokenAuth(),
+    throttle=[AnonThrottle(), UserThrottle()],
+    docs_url="/docs",
+)
+problems.install(api)
+
+
+class Health(Schema):
+    status: str
+    version: str
+    time: str
+
+
+@api.get("/health", auth=None, response=Health, tags=["meta"])
+def health(request: HttpRequest) -> dict[str, str]:
+    """Liveness: no token needed."""
+    return {"status": "ok", "version": __version__, "time": timezone.now().isoformat()}
+
+
+from louzhang.areas.api import router as areas_router  # noqa: E402
+
+api.add_router("/", areas_router)

@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from louzhang.areas.models import Area, PoliceUnit
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "path"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+    readonly_fields = ["path"]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # codes and parents make up `path`: the tree is changed through services, not here
+        return False
+
+
+@admin.register(PoliceUnit)
+class PoliceUnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "parent", "area"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent", "area", "communities"]

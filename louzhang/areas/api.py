@@ -1,0 +1,45 @@
+"""`GET /api/v1/areas`: the tree, as far as the token's user may see it."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from louzhang.areas.models import Area, Level
+from louzhang.areas.selectors import access_area, area_children, area_roots
+
+router = Router(tags=["areas"])
+
+
+class AreaOut(Schema):
+    code: str
+    name: str
+    level: str = Field(description="city, district, subdistrict, community, compound, building, unit, household")
+    parent: str | None = Field(None, description="code of the parent area")
+
+    @staticmethod
+    def resolve_level(obj: Area) -> str:
+        return Level(obj.level).slug
+
+    @staticmethod
+    def resolve_parent(obj: Area) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+@router.get("/areas", response=list[AreaOut])
+@paginate(LimitOffsetPagination)
+def list_areas(request: HttpRequest, parent: str | None = None):  # type: ignore[no-untyped-def]
+    """Children of `parent` (an area code); without it, where the user's jurisdiction starts.
+
+    An area outside the jurisdiction is a 404, exactly as one that does not exist.
+    """
+    if parent is None:
+        return area_roots(request.auth).select_related("parent")
+    return area_children(request.auth, access_area(request.auth, parent)).select_related("parent")
+
+
+@router.get("/areas/{code}", response=AreaOut)
+def get_area(request: HttpRequest, code: str) -> Area:
+    """One area the user may navigate to."""
+    return access_area(request.auth, code)

@@ -1,0 +1,123 @@
+"""What a user may see: the one place every page, export and endpoint is limited.
+
+A user's jurisdiction is the union of the subtrees of their grants. Models that hang off the
+tree say how to reach an area path with a class attribute ``jurisdiction_path`` (for example
+``"household__path"``); :func:`scope` applies the limit to any queryset of such a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+from louzhang.areas.fields import SEPARATOR
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    everything: bool
+    #: minimal set of subtree roots (none is inside another), sorted
+    paths: tuple[str, ...]
+
+    @classmethod
+    def of_paths(cls, paths: Iterable[str]) -> Jurisdiction:
+        minimal: list[str] = []
+        for path in sorted(set(paths)):
+            if not minimal or not path.startswith(minimal[-1]):
+                minimal.append(path)
+        return cls(everything=False, paths=tuple(minimal))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not self.paths
+
+    def q(self, field: str = "path") -> Q:
+        """A filter limiting `field` (an area path) to this jurisdiction."""
+        if self.everything:
+            return Q()
+        if not self.paths:
+            return Q(pk__in=[])
+        condition = Q()
+        for path in self.paths:
+            condition |= Q(**{f"{field}__subtree": path})
+        return condition
+
+    def covers(self, path: str) -> bool:
+        """The area with this path is inside the jurisdiction."""
+        return self.everything or any(path.startswith(p) for p in self.paths)
+
+    def leads_to(self, path: str) -> bool:
+        """The area with this path is an ancestor of a granted area: its name may be shown as
+        context (breadcrumbs, navigation) but nothing beneath it outside the grants."""
+        return not self.everything and any(
+            p.startswith(path) and p != path for p in self.paths
+        )
+
+    def navigable(self, path: str) -> bool:
+        return self.covers(path) or self.leads_to(path)
+
+    def next_steps_below(self, path: str) -> set[str]:
+        """Paths of the children of `path` on the way down to a granted area."""
+        steps = set()
+        for granted in self.paths:
+            if granted.startswith(path) and granted != path:
+                rest = granted[len(path):].split(SEPARATOR, 1)[0]
+                steps.add(path + rest + SEPARATOR)
+        return steps
+
+
+EVERYTHING = Jurisdiction(everything=True, paths=())
+NOTHING = Jurisdiction(everything=False, paths=())
+
+
+def jurisdiction_for(user: Any, roles: Iterable[str] | None = None) -> Jurisdiction:
+    """The jurisdiction of a user, optionally through grants of certain roles only.
+
+    Cached on the user object for the length of a request.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    key = tuple(sorted(roles)) if roles is not None else None
+    cache: dict[Any, Jurisdiction] = user.__dict__.setdefault("_lz_jurisdiction", {})
+    if key not in cache:
+        cache[key] = Jurisdiction.of_paths(_granted_paths(user, key))
+    return cache[key]
+
+
+def _granted_paths(user: Any, roles: tuple[str, ...] | None) -> list[str]:
+    from louzhang.accounts.models import Grant
+    from louzhang.areas.models import Area
+
+    grants = Grant.objects.filter(user=user).select_related("area", "police_unit")
+    if roles is not None:
+        grants = grants.filter(role__in=roles)
+    paths = []
+    unit_ids = []
+    for grant in grants:
+        if grant.area is not None:
+            paths.append(grant.area.path)
+        else:
+            unit_ids.append(grant.police_unit_id)
+    if unit_ids:
+        from louzhang.areas.models import PoliceUnit
+
+        for unit in PoliceUnit.objects.filter(id__in=unit_ids).prefetch_related("communities"):
+            paths.extend(a.path for a in unit.jurisdiction_areas())
+    # a deleted area cannot linger in a grant (PROTECT), but keep the query honest
+    return list(Area.objects.filter(path__in=paths).values_list("path", flat=True)) if paths else []
+
+
+def scope(queryset: models.QuerySet[M], user: Any, roles: Iterable[str] | None = None) -> models.QuerySet[M]:
+    """Limit any queryset of a tree-bound model to what `user` may see."""
+    field = getattr(queryset.model, "jurisdiction_path", None)
+    if field is None:
+        raise TypeError(f"{queryset.model.__name__} declares no jurisdiction_path")
+    return queryset.filter(jurisdiction_for(user, roles).q(field))

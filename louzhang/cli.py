@@ -1,0 +1,41 @@
+"""The `louzhang` command: one entry point for everything an operator does (see API.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: louzhang COMMAND [options]
+
+  init                          create or migrate the database (DATABASE_URL; default SQLite under var/)
+  demo [--scale small|city]     load the demo city (idempotent) and print the demo log-ins
+  serve [--host H] [--port P]   run the web app and API (gunicorn, several workers)
+  user create USERNAME --role ROLE --area CODE [--area CODE ...] [--password-stdin]
+  token create USERNAME         print a new API token on stdout
+  token list USERNAME | token revoke PREFIX
+
+`louzhang COMMAND --help` for a command's options; `louzhang help --all` lists every command.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "louzhang.settings")
+    if not args or args[0] in {"-h", "--help"} or args == ["help"]:
+        sys.stdout.write(USAGE)
+        return
+    if args[:2] == ["help", "--all"]:
+        args = ["help"]
+    from louzhang.env import ConfigurationError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["louzhang", *args])
+    except ConfigurationError as exc:
+        sys.stderr.write(f"louzhang: configuration error: {exc}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Loading the demo city into the database (idempotent)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from louzhang.accounts.models import Grant, User
+from louzhang.areas.models import Area, PoliceUnit, build_path
+from louzhang.checkpoints.models import Checkpoint
+from louzhang.demo.city import DemoCity, build_demo_city
+from louzhang.registry.models import Resident
+
+
+@dataclass
+class DemoResult:
+    created: dict[str, int] = field(default_factory=dict)
+    #: username -> password of the demo log-ins
+    logins: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+
+
+def credentials_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo_logins.json"
+
+
+def demo_load(city: DemoCity | None = None) -> DemoResult:
+    """Insert whatever of the demo city is missing; never duplicates, never overwrites."""
+    city = city or build_demo_city()
+    result = DemoResult()
+    with transaction.atomic():
+        result.created["areas"] = _load_areas(city)
+        result.created["police_units"] = _load_police(city)
+        result.created["checkpoints"] = _load_checkpoint(city)
+        result.created["residents"] = _load_residents(city)
+        result.created["users"] = _load_users(city)
+    result.logins = _demo_passwords(city)
+    result.roles = {u.username: u.role for u in city.users if u.login}
+    return result
+
+
+def _load_areas(city: DemoCity) -> int:
+    before = Area.objects.count()
+    by_code: dict[str, Area] = {a.code: a for a in Area.objects.filter(code__in=[s.code for s in city.areas])}
+    for level in sorted({s.level for s in city.areas}):
+        batch = []
+        for spec in (s for s in city.areas if s.level == level):
+            if spec.code in by_code:
+                continue
+            parent = by_code[spec.parent] if spec.parent else None
+            batch.append(Area(code=spec.code, name=spec.name, level=spec.level, parent=parent,
+                              path=build_path(parent, spec.code), ordinal=spec.ordinal))
+        Area.objects.bulk_create(batch, batch_size=1000)
+        by_code.update({a.code: a for a in Area.objects.filter(level=level, code__in=[b.code for b in batch])})
+    return Area.objects.count() - before
+
+
+def _load_police(city: DemoCity) -> int:
+    created = 0
+    areas = {a.code: a for a in Area.objects.filter(code__in=[u.area for u in city.police])}
+    for spec in city.police:
+        parent = PoliceUnit.objects.get(code=spec.parent) if spec.parent else None
+        unit, was_created = PoliceUnit.objects.get_or_create(
+            code=spec.code,
+            defaults={"name": spec.name, "kind": spec.kind, "parent": parent, "area": areas[spec.area]},
+        )
+        if was_created:
+            created += 1
+            unit.communities.set(Area.objects.filter(code__in=spec.communities))
+    return created
+
+
+def _load_checkpoint(city: DemoCity) -> int:
+    spec = city.checkpoint
+    _, created = Checkpoint.objects.get_or_create(
+        code=spec["code"],
+        defaults={"name": spec["name"], "road": spec["road"],
+                  "area": Area.objects.get(code=spec["area"]),
+                  "operating_unit": PoliceUnit.objects.get(code=spec["operating_unit"])},
+    )
+    return int(created)
+
+
+def _load_residents(city: DemoCity) -> int:
+    before = Resident.objects.count()
+    households = dict(
+        Area.objects.filter(code__in={p.household for p in city.residents}).values_list("code", "id")
+    )
+    Resident.objects.bulk_create(
+        [
+            Resident(name=p.name, gender=p.gender, birth_date=p.birth_date, id_number=p.id_number,
+                     phone=p.phone, household_id=households[p.household], residency=p.residency,
+                     is_head=p.is_head)
+            for p in city.residents
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    return Resident.objects.count() - before
+
+
+def _load_users(city: DemoCity) -> int:
+    created = 0
+    areas = {a.code: a for a in Area.objects.all().filter(code__in=[c for u in city.users for c in u.scopes])}
+    units = {u.code: u for u in PoliceUnit.objects.all()}
+    for spec in city.users:
+        user, was_created = User.objects.get_or_create(
+            username=spec.username,
+            defaults={"display_name": spec.display_name, "phone": spec.phone,
+                      "police_unit": units.get(spec.police_unit) if spec.police_unit else None},
+        )
+        if was_created:
+            created += 1
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            for code in spec.scopes:
+                if code in areas:
+                    Grant.objects.create(user=user, role=spec.role, area=areas[code])
+                else:
+                    Grant.objects.create(user=user, role=spec.role, police_unit=units[code])
+    return created
+
+
+def _demo_passwords(city: DemoCity) -> dict[str, str]:
+    """Passwords of the demo log-ins: made once per installation and kept under var/ (mode 600).
+
+    A log-in without a recorded password (a new installation on an existing database) gets a
+    fresh one, so the printed list always works.
+    """
+    path = credentials_file()
+    known: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    changed = False
+    for spec in city.users:
+        if not spec.login:
+            continue
+        user = User.objects.get(username=spec.username)
+        password = known.get(spec.username)
+        if password is None or not user.check_password(password):
+            password = password or f"lz-{secrets.token_urlsafe(9)}"
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            known[spec.username] = password
+            changed = True
+    if changed or not path.exists():
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(known, handle, ensure_ascii=False, indent=1)
+        tmp.replace(path)
+    return {spec.username: known[spec.username] for spec in city.users if spec.login}

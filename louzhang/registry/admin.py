@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from louzhang.registry.models import Resident
+
+
+@admin.register(Resident)
+class ResidentAdmin(admin.ModelAdmin):
+    list_display = ["name", "gender", "birth_date", "household", "residency"]
+    search_fields = ["name", "id_number"]
+    raw_id_fields = ["household"]

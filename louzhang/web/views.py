@@ -1,0 +1,78 @@
+"""Pages. Thin: each asks a selector for what the user may see and renders it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from louzhang.accounts.models import Role
+from louzhang.accounts.policy import present, roles_of
+from louzhang.areas.jurisdiction import scope
+from louzhang.areas.models import Level
+from louzhang.areas.selectors import (
+    access_area,
+    area_ancestors,
+    area_children,
+    area_summaries,
+    home_sections,
+    household_members,
+)
+from louzhang.audit.models import AuditEvent
+from louzhang.audit.selectors import audit_events_for, can_browse_audit
+from louzhang.checkpoints.models import Checkpoint
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    sections = home_sections(user)
+    chart = None
+    if len(sections) == 1 and sections[0].heading.level < Level.COMPOUND:
+        chart = {
+            "labels": [s.area.name for s in sections[0].items],
+            "households": [s.households for s in sections[0].items],
+        }
+    context = {
+        "sections": sections,
+        "roles": sorted(roles_of(user)),
+        "checkpoints": scope(Checkpoint.objects.select_related("area"), user)
+        if Role.CHECKPOINT in roles_of(user) or user.is_superuser else [],
+        "chart": chart,
+        "can_audit": can_browse_audit(user),
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def area_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = request.user
+    area = access_area(user, code)
+    children = list(area_children(user, area)) if area.level < Level.HOUSEHOLD else []
+    members = []
+    if area.level == Level.HOUSEHOLD:
+        members = present(user, list(household_members(user, area)), path_of=lambda r: area.path)
+    context = {
+        "area": area,
+        "crumbs": area_ancestors(area),
+        "children": area_summaries(user, children),
+        "members": members,
+    }
+    return render(request, "web/area.html", context)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not can_browse_audit(user):
+        raise Http404("no audit log for this user")
+    events = audit_events_for(user)
+    action = request.GET.get("action", "")
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "web/audit.html",
+        {"page": page, "actions": AuditEvent.Action.choices, "action": action},
+    )

@@ -1,0 +1,174 @@
+"""Standing users of the demo city, as in the seed: a 包头 city commander, the 东河区 warden of
+保利百合 building 7, a 九原区 warden of 富贵佳园, the 保利百合 gate guard, a 东河区 health liaison …
+
+The demo city is loaded once per test session into the test database; each test runs in a
+transaction rolled back at its end. Tests that need real commits (live server, several
+processes) load what they need themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from louzhang.accounts.models import User
+from louzhang.accounts.services import token_create
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Area codes from the demo city
+BAOTOU = "150200"
+DONGHE = "150202"
+JIUYUAN = "150207"
+DALAT = "150621"
+ORDOS = "150600"
+BAOLI = "150202001001001"  # 保利百合
+FUGUI = "150207001001001"  # 富贵佳园
+BAOLI_34 = f"{BAOLI}-34"
+BAOLI_34_2_6W = f"{BAOLI}-34-2-0601"  # 34号楼二单元6楼西户
+BAOLI_1 = f"{BAOLI}-1"  # not the demo warden's building
+FUGUI_1 = f"{FUGUI}-1"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> None:
+    from django.conf import settings
+
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+    with django_db_blocker.unblock():
+        from louzhang.demo.services import demo_load
+
+        demo_load()
+
+
+def _user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def commander(db: Any) -> User:
+    """Commander of 包头市 (city command centre)."""
+    return _user("commander")
+
+
+@pytest.fixture
+def warden(db: Any) -> User:
+    """Warden of 保利百合 buildings 7 and 31–36, 东河区."""
+    return _user("warden")
+
+
+@pytest.fixture
+def warden_jy(db: Any) -> User:
+    """Warden of 富贵佳园 buildings 1–6, 九原区."""
+    return _user("warden_jy")
+
+
+@pytest.fixture
+def gate(db: Any) -> User:
+    return _user("gate")
+
+
+@pytest.fixture
+def health(db: Any) -> User:
+    return _user("health")
+
+
+@pytest.fixture
+def checkpoint_officer(db: Any) -> User:
+    return _user("checkpoint")
+
+
+@pytest.fixture
+def unit_rep(db: Any) -> User:
+    return _user("unit_rep")
+
+
+@pytest.fixture
+def station_kde(db: Any) -> User:
+    """Commander of 库都尔派出所 (牙克石市), granted through the station's beat."""
+    return _user("station_kde")
+
+
+def web_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+class ApiClient:
+    """The API as a device uses it: bearer token, JSON."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", body, content_type="application/json",
+                                headers=self.headers)
+
+
+def api_for(user: User) -> ApiClient:
+    _, plain = token_create(user=user)
+    return ApiClient(plain)
+
+
+# --- the command line, run as an operator runs it -------------------------------------------
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for running `louzhang` against a database of its own.
+
+    SQLite: a file under a temporary var/. PostgreSQL (when the suite runs on it): a fresh
+    database on the same server, dropped afterwards.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    env["LOUZHANG_VAR_DIR"] = str(tmp_path / "var")
+    pg_name = None
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        params = connection.settings_dict
+        pg_name = f"lz_cli_{uuid.uuid4().hex[:10]}"
+        conninfo = f"host={params['HOST']} port={params['PORT'] or 5432} user={params['USER']} dbname=postgres"
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}"')
+        env["DATABASE_URL"] = (
+            f"postgres://{params['USER']}@{params['HOST']}:{params['PORT'] or 5432}/{pg_name}"
+        )
+    else:
+        env.pop("DATABASE_URL", None)
+    yield env
+    if pg_name:
+        import psycopg
+
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "louzhang", *args], env=env, input=stdin, capture_output=True,
+        text=True, timeout=180, cwd=ROOT,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
