@@ -9,10 +9,14 @@ processes) load what they need themselves.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,22 +131,22 @@ def api_for(user: User) -> ApiClient:
 # --- the command line, run as an operator runs it -------------------------------------------
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+@contextmanager
+def isolated_env(var_dir: Path) -> Iterator[dict[str, str]]:
     """Environment for running `louzhang` against a database of its own.
 
-    SQLite: a file under a temporary var/. PostgreSQL (when the suite runs on it): a fresh
-    database on the same server, dropped afterwards.
+    SQLite: a file under `var_dir`. PostgreSQL (when the suite runs on it): a fresh database on
+    the same server, dropped afterwards.
     """
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
-    env["LOUZHANG_VAR_DIR"] = str(tmp_path / "var")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["LOUZHANG_VAR_DIR"] = str(var_dir)
     pg_name = None
+    params = connection.settings_dict
+    conninfo = f"host={params['HOST']} port={params['PORT'] or 5432} user={params['USER']} dbname=postgres"
     if connection.vendor == "postgresql":
         import psycopg
 
-        params = connection.settings_dict
         pg_name = f"lz_cli_{uuid.uuid4().hex[:10]}"
-        conninfo = f"host={params['HOST']} port={params['PORT'] or 5432} user={params['USER']} dbname=postgres"
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{pg_name}"')
         env["DATABASE_URL"] = (
@@ -150,12 +154,50 @@ def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         )
     else:
         env.pop("DATABASE_URL", None)
-    yield env
-    if pg_name:
-        import psycopg
+    try:
+        yield env
+    finally:
+        if pg_name:
+            import psycopg
 
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    with isolated_env(tmp_path / "var") as env:
+        yield env
+
+
+@contextmanager
+def served(env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """`louzhang serve` on a free port of this machine; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "louzhang", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/api/v1/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError("louzhang serve did not start") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

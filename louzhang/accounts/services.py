@@ -19,7 +19,7 @@ from louzhang.areas.models import Area, PoliceUnit
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
 
-TOKEN_PREFIX = "lz_"
+TOKEN_PREFIX = "lz_"  # noqa: S105  (marks our tokens; not a secret)
 
 
 class AccountError(Exception):

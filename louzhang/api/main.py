@@ -12,7 +12,6 @@ from louzhang.api import problems
 from louzhang.api.security import AnonThrottle, TokenAuth, UserThrottle
 
 
-
 class UnicodeJSONRenderer(JSONRenderer):
     """Chinese names as themselves, not \\u escapes."""
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up and run Louzhang on the embedded default: SQLite under var/, demo city loaded, server up.
+#   scripts/run.sh [--host 0.0.0.0] [--port 8000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+
+.venv/bin/louzhang init
+.venv/bin/louzhang demo
+echo "louzhang: open http://${LOUZHANG_PUBLIC_HOST:-127.0.0.1}:${PORT:-8000}/ and log in with one of the demo log-ins above"
+exec .venv/bin/louzhang serve --port "${PORT:-8000}" "$@"

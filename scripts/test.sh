@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and then on PostgreSQL, with lint and migration checks.
+# Installs what it needs (Python packages, Debian chromium) and starts PostgreSQL and Redis if down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[dev]"
+
+# A real browser for the UI tests: Debian's chromium, driven by Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test.sh: installing Debian chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+# PostgreSQL and Redis on this machine: start them if they are down.
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  echo "test.sh: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+if command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "test.sh: starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+
+VAR=$(mktemp -d)
+trap 'rm -rf "$VAR"' EXIT
+export LOUZHANG_VAR_DIR="$VAR"
+
+echo "== lint"
+.venv/bin/ruff check louzhang tests bench scripts
+echo "== migrations are complete"
+.venv/bin/louzhang makemigrations --check --dry-run >/dev/null
+
+PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/louzhang}"
+status=0
+echo "== tests on SQLite"
+env -u DATABASE_URL .venv/bin/pytest "$@" || status=$?
+echo "== tests on PostgreSQL ($PG_URL)"
+DATABASE_URL="$PG_URL" .venv/bin/pytest "$@" || status=$?
+exit $status

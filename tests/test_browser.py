@@ -1,0 +1,108 @@
+"""The web UI in a real browser (Debian chromium via Playwright) on a phone-sized screen,
+against `louzhang serve` on a database of its own, as an officer would use it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import isolated_env, run_cli, served
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+
+# No database fixture here: the server has its own database, and Playwright's event loop must not
+# meet the test database connection.
+pytestmark = [pytest.mark.browser]
+
+
+class Served:
+    def __init__(self, url: str, logins: dict[str, str]) -> None:
+        self.url = url
+        self.logins = logins
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: Any) -> Iterator[Served]:
+    with isolated_env(tmp_path_factory.mktemp("var")) as env:
+        assert run_cli(env, "init").returncode == 0
+        assert run_cli(env, "demo").returncode == 0
+        logins = json.loads((Path(env["LOUZHANG_VAR_DIR"]) / "demo_logins.json").read_text())
+        with served(env) as url:
+            yield Served(url, logins)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    yield page
+    context.close()
+    assert outside == [], f"the page reached outside the server: {outside}"
+
+
+def log_in(page: Any, server: Served, username: str) -> None:
+    page.goto(server.url + "/")
+    assert "/accounts/login/" in page.url
+    page.fill("#id_username", username)
+    page.fill("#id_password", server.logins[username])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(server.url + "/")
+
+
+def test_warden_walks_from_home_to_a_household(server: Served, phone: Any) -> None:
+    log_in(phone, server, "warden")
+    assert phone.locator("h1").inner_text() == "我的工作"
+    body = phone.locator("main").inner_text()
+    assert "保利百合" in body and "34号楼" in body and "富贵佳园" not in body
+    # nothing wider than the phone: no sideways scrolling on the home page
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.get_by_role("link", name="34号楼").first.click()
+    phone.get_by_role("link", name="二单元").first.click()
+    phone.get_by_role("link", name="6楼西户").first.click()
+    assert "家庭成员" in phone.locator("main").inner_text()
+    # the warden sees ID numbers of their own building in full (18 characters, no stars)
+    id_cells = phone.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert id_cells and all(len(c) == 18 and "*" not in c for c in id_cells)
+
+
+def test_gate_staff_sees_masked_numbers(server: Served, phone: Any) -> None:
+    log_in(phone, server, "gate")
+    phone.goto(server.url + "/areas/150202001001001-34-2-0601/")
+    id_cells = phone.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert id_cells and all("**********" in c for c in id_cells)
+
+
+def test_commander_sees_the_city_chart_and_switches_to_english(server: Served, phone: Any) -> None:
+    log_in(phone, server, "commander")
+    assert "包头市" in phone.locator("main").inner_text()
+    phone.wait_for_selector("#households-chart svg")
+    phone.get_by_role("button", name="English").click()
+    phone.wait_for_load_state()
+    assert phone.locator("h1").inner_text() == "My work"
+
+
+def test_foreign_area_is_not_found_in_the_browser(server: Served, phone: Any) -> None:
+    log_in(phone, server, "warden_jy")
+    response = phone.goto(server.url + "/areas/150202001001001/")
+    assert response.status == 404

@@ -1,0 +1,168 @@
+"""Pages as officers use them: home per role, the area tree, households, masking, audit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from louzhang.audit.models import AuditEvent
+from louzhang.registry.models import Resident
+from tests.conftest import (
+    BAOLI,
+    BAOLI_1,
+    BAOLI_34,
+    BAOLI_34_2_6W,
+    BAOTOU,
+    DALAT,
+    DONGHE,
+    FUGUI,
+    FUGUI_1,
+    JIUYUAN,
+    ORDOS,
+    web_client,
+)
+
+
+def area_page(client, code):
+    return client.get(f"/areas/{code}/")
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_log_in(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert client.get(f"/areas/{BAOLI}/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_warden_home_lists_own_buildings_with_household_counts(warden):
+    page = web_client(warden).get("/").content.decode()
+    assert "保利百合" in page and "7号楼" in page and "34号楼" in page
+    assert "1号楼" not in re.sub(r"3[1-6]号楼", "", page)  # only buildings 7 and 31–36
+    assert "富贵佳园" not in page and "九原区" not in page
+    # 34号楼: 2 units × 6 floors × 2 doors
+    assert re.search(r"34号楼.*?24 户", page, re.S)
+
+
+@pytest.mark.django_db
+def test_commander_home_shows_the_city_with_a_chart(commander):
+    page = web_client(commander).get("/").content.decode()
+    assert "包头市" in page and "东河区" in page and "九原区" in page
+    assert "echarts-5.6.0.min.js" in page and "households-data" in page
+    assert "鄂尔多斯市" not in page
+
+
+@pytest.mark.django_db
+def test_checkpoint_officer_home_lists_the_checkpoint(checkpoint_officer):
+    page = web_client(checkpoint_officer).get("/").content.decode()
+    assert "达拉特旗进城检查站" in page and "DLT-CP1" in page
+
+
+@pytest.mark.parametrize(
+    ("username", "allowed", "foreign"),
+    [
+        ("warden", [BAOLI, BAOLI_34, BAOLI_34_2_6W], [JIUYUAN, FUGUI, FUGUI_1, BAOLI_1, DALAT]),
+        ("warden_jy", [FUGUI, FUGUI_1], [DONGHE, BAOLI, BAOLI_34_2_6W, ORDOS]),
+        ("gate", [BAOLI, BAOLI_1, BAOLI_34_2_6W], [FUGUI, FUGUI_1, "150203"]),
+        ("unit_rep", [BAOLI_34_2_6W], [f"{BAOLI_34}-1", BAOLI_1, FUGUI]),
+        ("health", [DONGHE, BAOLI_34_2_6W], [JIUYUAN, FUGUI_1, ORDOS]),
+        ("checkpoint", [DALAT], [BAOTOU, BAOLI, FUGUI]),
+        ("commander", [BAOTOU, BAOLI_34_2_6W, FUGUI_1], [ORDOS, DALAT]),
+    ],
+)
+@pytest.mark.django_db
+def test_pages_stop_at_the_jurisdiction(username, allowed, foreign, django_user_model):
+    client = web_client(django_user_model.objects.get(username=username))
+    for code in allowed:
+        assert area_page(client, code).status_code == 200, code
+    for code in foreign:
+        assert area_page(client, code).status_code == 404, code
+
+
+@pytest.mark.django_db
+def test_compound_page_lists_only_own_buildings_for_a_warden(warden):
+    page = area_page(web_client(warden), BAOLI).content.decode()
+    assert "34号楼" in page and f"/areas/{BAOLI_1}/" not in page
+
+
+def _member_rows(page: str) -> list[str]:
+    return re.findall(r'<td class="mono">([^<]*(?:<a[^>]*>[^<]*</a>)?)</td>', page)
+
+
+@pytest.mark.django_db
+def test_household_page_masks_by_role(warden, gate, commander, unit_rep):
+    members = list(Resident.objects.filter(household__code=BAOLI_34_2_6W).exclude(phone=""))
+    assert members, "demo household 34号楼二单元6楼西户 has residents with phones"
+    person = members[0]
+
+    warden_page = area_page(web_client(warden), BAOLI_34_2_6W).content.decode()
+    assert person.id_number in warden_page and person.phone in warden_page
+
+    for viewer in (gate, unit_rep):
+        page = area_page(web_client(viewer), BAOLI_34_2_6W).content.decode()
+        assert person.name in page
+        assert person.id_number not in page and person.phone not in page
+        assert person.id_number[:4] + "*" * 10 + person.id_number[-4:] in page
+        assert person.phone[:3] + "****" + person.phone[-4:] in page
+
+    commander_page = area_page(web_client(commander), BAOLI_34_2_6W).content.decode()
+    assert person.phone in commander_page and person.id_number not in commander_page
+
+
+@pytest.mark.django_db
+def test_full_views_are_audited_masked_views_are_not(warden, gate):
+    gate_client, client = web_client(gate), web_client(warden)  # log-ins are audited too
+    before = AuditEvent.objects.count()
+    area_page(gate_client, BAOLI_34_2_6W)
+    assert AuditEvent.objects.count() == before
+    client.get(f"/areas/{BAOLI_34_2_6W}/", REMOTE_ADDR="10.20.30.40")
+    event = AuditEvent.objects.latest("id")
+    assert event.action == AuditEvent.Action.VIEW and event.actor == warden
+    assert event.object_type == "registry.resident" and event.ip == "10.20.30.40"
+    ids = {str(r.pk) for r in Resident.objects.filter(household__code=BAOLI_34_2_6W)}
+    assert set(event.detail["ids"]) == ids
+    assert event.area_path.endswith(f"/{BAOLI_34_2_6W}/")
+
+
+@pytest.mark.django_db
+def test_commander_browses_audit_of_own_jurisdiction_only(commander, warden, station_kde):
+    web_client(warden).get(f"/areas/{BAOLI_34_2_6W}/")
+    page = web_client(commander).get("/audit/").content.decode()
+    assert "warden" in page and "registry.resident" in page
+    # the 库都尔 station commander sees no 包头 events
+    other = web_client(station_kde).get("/audit/").content.decode()
+    assert "registry.resident" not in other
+    # a warden has no audit log page
+    assert web_client(warden).get("/audit/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_ui_is_chinese_by_default_and_english_on_request(warden):
+    client = web_client(warden)
+    assert "我的工作" in client.get("/").content.decode()
+    english = client.get("/", headers={"Accept-Language": "en"}).content.decode()
+    assert "My work" in english
+
+
+@pytest.mark.django_db
+def test_security_headers(warden):
+    response = web_client(warden).get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_static_assets_are_local(warden):
+    page = web_client(warden).get("/").content.decode()
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+
+
+@pytest.mark.django_db
+def test_admin_is_for_superusers_only(commander, django_user_model):
+    commander.is_staff = True
+    commander.save(update_fields=["is_staff"])
+    assert web_client(commander).get("/admin/").status_code == 302
+    root = django_user_model.objects.create_superuser("root", password="x" * 12)
+    assert web_client(root).get("/admin/").status_code == 200
