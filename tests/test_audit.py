@@ -48,3 +48,24 @@ def test_log_in_success_and_failure_are_recorded(client, warden):
                 REMOTE_ADDR="10.1.2.3")
     ok = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN).latest("id")
     assert ok.actor == warden and ok.ip == "10.1.2.3"
+
+
+@pytest.mark.django_db
+def test_changes_through_django_admin_are_audited(django_user_model):
+    from louzhang.registry.models import Resident
+    from tests.conftest import BAOLI_34_2_6W, web_client
+
+    root = django_user_model.objects.create_superuser("root", password="x" * 12)
+    person = Resident.objects.filter(household__code=BAOLI_34_2_6W).first()
+    client = web_client(root)
+    form = client.get(f"/admin/registry/resident/{person.pk}/change/")
+    assert form.status_code == 200
+    response = client.post(f"/admin/registry/resident/{person.pk}/change/", {
+        "name": person.name, "gender": person.gender, "birth_date": person.birth_date.isoformat(),
+        "id_number": person.id_number, "phone": "13900001111", "household": person.household_id,
+        "residency": person.residency, "is_head": "on" if person.is_head else "",
+    })
+    assert response.status_code == 302, response.content[:2000]
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE).latest("id")
+    assert event.actor == root and event.object_id == str(person.pk)
+    assert event.area_path.endswith(f"/{BAOLI_34_2_6W}/") and event.detail["via"] == "admin"

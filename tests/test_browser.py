@@ -82,14 +82,14 @@ def test_warden_walks_from_home_to_a_household(server: Served, phone: Any) -> No
     phone.get_by_role("link", name="6楼西户").first.click()
     assert "家庭成员" in phone.locator("main").inner_text()
     # the warden sees ID numbers of their own building in full (18 characters, no stars)
-    id_cells = phone.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    id_cells = phone.locator("[data-field=id_number]").all_inner_texts()
     assert id_cells and all(len(c) == 18 and "*" not in c for c in id_cells)
 
 
 def test_gate_staff_sees_masked_numbers(server: Served, phone: Any) -> None:
     log_in(phone, server, "gate")
     phone.goto(server.url + "/areas/150202001001001-34-2-0601/")
-    id_cells = phone.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    id_cells = phone.locator("[data-field=id_number]").all_inner_texts()
     assert id_cells and all("**********" in c for c in id_cells)
 
 

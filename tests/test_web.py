@@ -86,10 +86,6 @@ def test_compound_page_lists_only_own_buildings_for_a_warden(warden):
     assert "34号楼" in page and f"/areas/{BAOLI_1}/" not in page
 
 
-def _member_rows(page: str) -> list[str]:
-    return re.findall(r'<td class="mono">([^<]*(?:<a[^>]*>[^<]*</a>)?)</td>', page)
-
-
 @pytest.mark.django_db
 def test_household_page_masks_by_role(warden, gate, commander, unit_rep):
     members = list(Resident.objects.filter(household__code=BAOLI_34_2_6W).exclude(phone=""))

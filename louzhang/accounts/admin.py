@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from louzhang.accounts.models import ApiToken, Grant, User
+from louzhang.audit.admin_mixins import AuditedModelAdmin
 
 
 class GrantInline(admin.TabularInline):
@@ -11,7 +12,7 @@ class GrantInline(admin.TabularInline):
 
 
 @admin.register(User)
-class LouzhangUserAdmin(UserAdmin):
+class LouzhangUserAdmin(AuditedModelAdmin, UserAdmin):
     inlines = [GrantInline]
     list_display = ["username", "display_name", "police_unit", "is_active", "last_login"]
     fieldsets = [
@@ -21,7 +22,7 @@ class LouzhangUserAdmin(UserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "token_hash", "created_at", "last_used_at", "last_used_ip"]
     exclude: list[str] = []

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from louzhang.areas.models import Area, PoliceUnit
+from louzhang.audit.admin_mixins import AuditedModelAdmin
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "level", "path"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -17,7 +18,7 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(PoliceUnit)
-class PoliceUnitAdmin(admin.ModelAdmin):
+class PoliceUnitAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "kind", "parent", "area"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]

@@ -94,9 +94,9 @@ def jurisdiction_for(user: Any, roles: Iterable[str] | None = None) -> Jurisdict
 
 def _granted_paths(user: Any, roles: tuple[str, ...] | None) -> list[str]:
     from louzhang.accounts.models import Grant
-    from louzhang.areas.models import Area
+    from louzhang.areas.models import PoliceUnit
 
-    grants = Grant.objects.filter(user=user).select_related("area", "police_unit")
+    grants = Grant.objects.filter(user=user).select_related("area")
     if roles is not None:
         grants = grants.filter(role__in=roles)
     paths = []
@@ -107,12 +107,10 @@ def _granted_paths(user: Any, roles: tuple[str, ...] | None) -> list[str]:
         else:
             unit_ids.append(grant.police_unit_id)
     if unit_ids:
-        from louzhang.areas.models import PoliceUnit
-
-        for unit in PoliceUnit.objects.filter(id__in=unit_ids).prefetch_related("communities"):
+        units = PoliceUnit.objects.filter(id__in=unit_ids).select_related("area")
+        for unit in units.prefetch_related("communities"):
             paths.extend(a.path for a in unit.jurisdiction_areas())
-    # a deleted area cannot linger in a grant (PROTECT), but keep the query honest
-    return list(Area.objects.filter(path__in=paths).values_list("path", flat=True)) if paths else []
+    return paths
 
 
 def scope(queryset: models.QuerySet[M], user: Any, roles: Iterable[str] | None = None) -> models.QuerySet[M]:

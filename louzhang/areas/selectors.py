@@ -62,14 +62,12 @@ def area_summaries(user: Any, areas: list[Area]) -> list[AreaSummary]:
     jurisdiction = jurisdiction_for(user)
     result = []
     for area in areas:
-        households = Area.objects.filter(level=Level.HOUSEHOLD, path__subtree=area.path)
-        residents: int | None = None
-        if not jurisdiction.everything:
+        households = Area.objects.filter(path__subtree=area.path, level=Level.HOUSEHOLD)
+        residents_qs = Resident.objects.filter(household__path__subtree=area.path)
+        if not jurisdiction.covers(area.path):  # an ancestor: count only the granted parts
             households = households.filter(jurisdiction.q())
-        if area.level >= Level.COMPOUND:
-            residents = scope(
-                Resident.objects.filter(household__path__subtree=area.path), user
-            ).count()
+            residents_qs = residents_qs.filter(jurisdiction.q("household__path"))
+        residents = residents_qs.count() if area.level >= Level.COMPOUND else None
         result.append(AreaSummary(area=area, households=households.count(), residents=residents))
     return result
 

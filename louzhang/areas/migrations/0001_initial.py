@@ -27,7 +27,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'area',
                 'verbose_name_plural': 'areas',
-                'ordering': ['path'],
             },
         ),
         migrations.CreateModel(
@@ -49,7 +48,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='area',
-            index=models.Index(fields=['level', 'path'], name='area_level_path'),
+            index=models.Index(fields=['path', 'level'], name='area_path_level'),
         ),
         migrations.AddIndex(
             model_name='area',

@@ -16,6 +16,10 @@ class Command(LouzhangCommand):
         verbosity = options["verbosity"]
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
         call_command("collectstatic", interactive=False, verbosity=0)
+        # fresh planner statistics: SQLite has none until ANALYZE, and without them it may prefer
+        # a poor index for jurisdiction queries
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         if verbosity:
             self.stdout.write(
                 f"louzhang: database ready ({connection.vendor}: {connection.settings_dict['NAME']}); "

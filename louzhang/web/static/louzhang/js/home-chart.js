@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!el || !window.echarts) return;
   var chart = echarts.init(el, null, { renderer: "svg" });
   chart.setOption({
-    grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 28, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: "value" },
     yAxis: { type: "category", data: data.labels, inverse: true },
     series: [{ type: "bar", data: data.households, itemStyle: { color: "#1f5fa8" } }],

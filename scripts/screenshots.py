@@ -1,0 +1,53 @@
+"""Screenshots of the main pages for the README, taken in Debian chromium at phone size.
+
+    scripts/run.sh &                      # a server with the demo city
+    .venv/bin/python scripts/screenshots.py --url http://127.0.0.1:8000 --logins var/demo_logins.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs/screenshots"
+SHOTS = [
+    ("warden", "/", "warden-home.png"),
+    ("warden", "/areas/150202001001001-34-2-0601/", "warden-household.png"),
+    ("gate", "/areas/150202001001001-34-2-0601/", "gate-household-masked.png"),
+    ("commander", "/", "commander-home.png"),
+    ("commander", "/audit/", "commander-audit.png"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--logins", default="var/demo_logins.json")
+    args = parser.parse_args()
+    logins = json.loads(Path(args.logins).read_text(encoding="utf-8"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        for username, path, name in SHOTS:
+            context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                          is_mobile=True, locale="zh-CN")
+            page = context.new_page()
+            page.goto(args.url + "/accounts/login/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", logins[username])
+            page.click("button[type=submit]")
+            page.wait_for_url(args.url + "/")
+            page.goto(args.url + path)
+            page.wait_for_timeout(600)
+            page.screenshot(path=str(OUT / name), full_page=False)
+            context.close()
+        browser.close()
+    print(f"screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
