@@ -36,6 +36,8 @@ export LOUZHANG_VAR_DIR="$VAR"
 
 echo "== lint"
 .venv/bin/ruff check louzhang tests bench scripts
+echo "== type check"
+.venv/bin/mypy
 echo "== migrations are complete"
 .venv/bin/louzhang makemigrations --check --dry-run >/dev/null
 

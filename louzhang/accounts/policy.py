@@ -94,7 +94,7 @@ def present(
 def roles_of(user: Any) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
-    cache = user.__dict__.get("_lz_roles")
+    cache: set[str] | None = user.__dict__.get("_lz_roles")
     if cache is None:
         cache = set(user.grants.values_list("role", flat=True))
         user.__dict__["_lz_roles"] = cache

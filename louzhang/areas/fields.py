@@ -12,7 +12,7 @@ The SQL differs by database so that the index is really used:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Lookup
@@ -20,7 +20,15 @@ from django.db.models import Lookup
 SEPARATOR = "/"
 
 
-class PathField(models.CharField):
+if TYPE_CHECKING:
+    _CharField = models.CharField[str, str]
+    _Lookup = Lookup[str]
+else:
+    _CharField = models.CharField
+    _Lookup = Lookup
+
+
+class PathField(_CharField):
     description = "Materialised path of area codes"
 
 
@@ -29,7 +37,7 @@ def _escape_like(value: str) -> str:
 
 
 @PathField.register_lookup
-class Subtree(Lookup):
+class Subtree(_Lookup):
     """`path__subtree=P`: the area whose path is P and everything below it."""
 
     lookup_name = "subtree"

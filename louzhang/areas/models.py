@@ -53,7 +53,12 @@ class Area(models.Model):
             # "households under 东河区": one range scan of this index, level read from the index.
             # Deliberately no index led by `level`: the planner would pick it over the path
             # ranges of a multi-grant jurisdiction (bench/jurisdiction.py shows the difference).
-            models.Index(fields=["path", "level"], name="area_path_level"),
+            # On PostgreSQL the operator classes let `LIKE 'prefix%'` use it whatever the
+            # database collation (other databases ignore them).
+            models.Index(
+                fields=["path", "level"], name="area_path_level",
+                opclasses=["varchar_pattern_ops", "int2_ops"],
+            ),
             models.Index(fields=["parent", "ordinal"], name="area_parent_ordinal"),
         ]
         constraints = [
@@ -69,17 +74,10 @@ class Area(models.Model):
     def level_enum(self) -> Level:
         return Level(self.level)
 
-    @property
-    def depth(self) -> int:
-        return self.path.count(SEPARATOR) - 1
-
     def ancestor_paths(self) -> list[str]:
         """Paths of the ancestors, root first (not including this area)."""
         parts = self.path.strip(SEPARATOR).split(SEPARATOR)
         return [SEPARATOR + SEPARATOR.join(parts[:i]) + SEPARATOR for i in range(1, len(parts))]
-
-    def is_within(self, other_path: str) -> bool:
-        return self.path.startswith(other_path)
 
 
 def build_path(parent: Area | None, code: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from louzhang.areas.jurisdiction import jurisdiction_for, scope
@@ -58,18 +58,35 @@ class AreaSummary:
 
 
 def area_summaries(user: Any, areas: list[Area]) -> list[AreaSummary]:
-    """Household (and, from compounds down, resident) counts within the user's jurisdiction."""
+    """Household (and, from compounds down, resident) counts within the user's jurisdiction.
+
+    Two queries whatever the number of areas: one conditional count per area in each.
+    """
+    if not areas:
+        return []
     jurisdiction = jurisdiction_for(user)
-    result = []
+    within = Q()
     for area in areas:
-        households = Area.objects.filter(path__subtree=area.path, level=Level.HOUSEHOLD)
-        residents_qs = Resident.objects.filter(household__path__subtree=area.path)
-        if not jurisdiction.covers(area.path):  # an ancestor: count only the granted parts
-            households = households.filter(jurisdiction.q())
-            residents_qs = residents_qs.filter(jurisdiction.q("household__path"))
-        residents = residents_qs.count() if area.level >= Level.COMPOUND else None
-        result.append(AreaSummary(area=area, households=households.count(), residents=residents))
-    return result
+        within |= Q(path__subtree=area.path)
+    households = Area.objects.filter(within, level=Level.HOUSEHOLD).filter(jurisdiction.q())
+    household_counts = households.aggregate(
+        **{f"a{i}": Count("pk", filter=Q(path__subtree=a.path)) for i, a in enumerate(areas)}
+    )
+    small = [(i, a) for i, a in enumerate(areas) if a.level >= Level.COMPOUND]
+    resident_counts: dict[str, int] = {}
+    if small:
+        residents = Resident.objects.filter(household__in=households)
+        resident_counts = residents.aggregate(
+            **{f"a{i}": Count("pk", filter=Q(household__path__subtree=a.path)) for i, a in small}
+        )
+    return [
+        AreaSummary(
+            area=area,
+            households=household_counts[f"a{i}"],
+            residents=resident_counts.get(f"a{i}") if area.level >= Level.COMPOUND else None,
+        )
+        for i, area in enumerate(areas)
+    ]
 
 
 def household_members(user: Any, household: Area) -> QuerySet[Resident]:

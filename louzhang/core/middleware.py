@@ -23,11 +23,13 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client address; X-Forwarded-For is trusted only through LOUZHANG_PROXY_COUNT proxies."""
     proxies = settings.AXES_IPWARE_PROXY_COUNT
     if proxies:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [p.strip() for p in header.split(",")]
         forwarded = [p for p in forwarded if p]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    remote: str | None = request.META.get("REMOTE_ADDR")
+    return remote or None
 
 
 def current_request_context() -> RequestContext | None:

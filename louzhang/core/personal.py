@@ -10,7 +10,7 @@ jurisdiction), and every full view is written to the audit log.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
@@ -45,11 +45,19 @@ class PersonalFieldMixin:
         return name, path, args, kwargs
 
 
-class PersonalCharField(PersonalFieldMixin, models.CharField):
+if TYPE_CHECKING:
+    _CharField = models.CharField[str, str]
+    _TextField = models.TextField[str, str]
+else:
+    _CharField = models.CharField
+    _TextField = models.TextField
+
+
+class PersonalCharField(PersonalFieldMixin, _CharField):
     pass
 
 
-class PersonalTextField(PersonalFieldMixin, models.TextField):
+class PersonalTextField(PersonalFieldMixin, _TextField):
     pass
 
 

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='area',
-            index=models.Index(fields=['path', 'level'], name='area_path_level'),
+            index=models.Index(fields=['path', 'level'], name='area_path_level', opclasses=['varchar_pattern_ops', 'int2_ops']),
         ),
         migrations.AddIndex(
             model_name='area',
