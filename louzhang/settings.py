@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "louzhang.core.middleware.RequestContextMiddleware",
+    "louzhang.api.middleware.ApiProblemMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -173,8 +174,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOUZHANG_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("LOUZHANG_PROXY_COUNT", 0, minimum=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+#: reverse proxies whose X-Forwarded-For is trusted; the same client address goes to the audit
+#: log and to the lock-out (so behind a proxy one guesser does not lock out everybody)
+LOUZHANG_PROXY_COUNT = env_int("LOUZHANG_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "louzhang.core.middleware.client_ip"
 AXES_VERBOSE = False
 
 # --- Security headers -----------------------------------------------------------------------

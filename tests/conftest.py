@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from urllib.parse import quote
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,16 +143,18 @@ def isolated_env(var_dir: Path) -> Iterator[dict[str, str]]:
     env["LOUZHANG_VAR_DIR"] = str(var_dir)
     pg_name = None
     params = connection.settings_dict
-    conninfo = f"host={params['HOST']} port={params['PORT'] or 5432} user={params['USER']} dbname=postgres"
+    conninfo = (
+        f"host={params['HOST']} port={params['PORT'] or 5432} user={params['USER']} dbname=postgres"
+        + (f" password={params['PASSWORD']}" if params.get("PASSWORD") else "")
+    )
     if connection.vendor == "postgresql":
         import psycopg
 
         pg_name = f"lz_cli_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{pg_name}"')
-        env["DATABASE_URL"] = (
-            f"postgres://{params['USER']}@{params['HOST']}:{params['PORT'] or 5432}/{pg_name}"
-        )
+        credentials = params["USER"] + (f":{quote(params['PASSWORD'])}" if params.get("PASSWORD") else "")
+        env["DATABASE_URL"] = f"postgres://{credentials}@{params['HOST']}:{params['PORT'] or 5432}/{pg_name}"
     else:
         env.pop("DATABASE_URL", None)
     try:

@@ -198,3 +198,12 @@ def test_token_of_deleted_user_is_gone(warden):
     warden.delete()
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     assert_problem(ApiClient(plain).get("/areas"), 401)
+
+
+@pytest.mark.django_db
+def test_wrong_method_is_a_problem_405(warden):
+    client = api_for(warden)
+    response = client.client.delete("/api/v1/areas", headers=client.headers)
+    body = assert_problem(response, 405)
+    assert "DELETE" in body["detail"] and "GET" in response["Allow"]
+    assert_problem(ApiClient(None).post("/health", {}), 405)

@@ -69,3 +69,31 @@ def test_changes_through_django_admin_are_audited(django_user_model):
     event = AuditEvent.objects.filter(action=AuditEvent.Action.CHANGE).latest("id")
     assert event.actor == root and event.object_id == str(person.pk)
     assert event.area_path.endswith(f"/{BAOLI_34_2_6W}/") and event.detail["via"] == "admin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_database_can_still_be_emptied_between_transactional_tests():
+    """`louzhang flush` (what the test runner uses) empties the log; nothing else can."""
+    from django.core.management import call_command
+
+    audit_record(actor=None, action=AuditEvent.Action.EXPORT, object_type="x")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent")
+    call_command("flush", interactive=False, verbosity=0)
+    assert AuditEvent.objects.count() == 0
+    # and the guard is back on afterwards
+    audit_record(actor=None, action=AuditEvent.Action.EXPORT, object_type="x")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent")
+
+
+@pytest.mark.django_db
+def test_the_tree_cannot_be_edited_in_admin(django_user_model):
+    from tests.conftest import web_client
+
+    root = django_user_model.objects.create_superuser("root", password="x" * 12)
+    client = web_client(root)
+    assert client.get("/admin/areas/area/add/").status_code == 403
+    assert client.get("/admin/areas/area/").status_code == 200

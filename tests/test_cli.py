@@ -133,3 +133,32 @@ def test_secret_key_is_generated_once_and_kept(cli_env):
     assert len(key) >= 50 and oct(key_file.stat().st_mode)[-3:] == "600"
     run_cli(cli_env, "init")
     assert key_file.read_text() == key
+
+
+def test_demo_never_resets_a_changed_password(cli_env):
+    _init_and_demo(cli_env)
+    changed = run_cli(cli_env, "shell", "-c",
+                      "from louzhang.accounts.models import User;"
+                      "u=User.objects.get(username='warden');u.set_password('operator-chose-this-1');u.save()")
+    assert changed.returncode == 0, changed.stderr
+    again = run_cli(cli_env, "demo")
+    assert re.search(r"warden\s+\(password changed", again.stdout)
+    check = run_cli(cli_env, "shell", "-c",
+                    "from louzhang.accounts.models import User;"
+                    "print(User.objects.get(username='warden').check_password('operator-chose-this-1'))")
+    assert check.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_revoke_twice_says_so(cli_env):
+    _init_and_demo(cli_env)
+    token = run_cli(cli_env, "token", "create", "gate").stdout.strip()
+    assert run_cli(cli_env, "token", "revoke", token[:10]).returncode == 0
+    again = run_cli(cli_env, "token", "revoke", token[:10])
+    assert again.returncode == 1 and "already revoked" in again.stderr
+
+
+def test_invalid_username_is_one_line(cli_env):
+    _init_and_demo(cli_env)
+    result = run_cli(cli_env, "user", "create", "a b/<x>", "--role", "gate", "--area", "150202")
+    assert result.returncode == 1
+    assert "username" in result.stderr and len(result.stderr.strip().splitlines()) == 1

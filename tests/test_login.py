@@ -65,3 +65,16 @@ def test_session_cookie_is_http_only(client, warden_password):
     response = client.post("/accounts/login/", {"username": "warden", "password": warden_password})
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_one_guesser_does_not_lock_out_the_warden(warden_password, settings):
+    settings.LOUZHANG_PROXY_COUNT = 1
+    proxy = "10.0.0.1"
+    guesser = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for _ in range(5):
+        guesser.post("/accounts/login/", {"username": "warden", "password": "guess"})
+    assert guesser.post("/accounts/login/", {"username": "warden", "password": warden_password}).status_code == 429
+    officer = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    response = officer.post("/accounts/login/", {"username": "warden", "password": warden_password})
+    assert response.status_code == 302

@@ -19,6 +19,8 @@ from louzhang.registry.models import Resident
         (Kind.ADDRESS, "34号楼二单元6楼西户", "34号楼***"),
         (Kind.HEALTH, "发热 38.4", "***"),
         (Kind.ID_NUMBER, "", ""),
+        (Kind.NAME, "邹敏", "邹*"),
+        (Kind.NAME, "欧阳娜娜", "欧***"),
     ],
 )
 def test_mask(kind, value, masked):
@@ -29,4 +31,5 @@ def test_personal_fields_are_tagged_on_the_model():
     fields = personal_fields(Resident)
     assert fields["id_number"].sensitivity == Sensitivity.SENSITIVE
     assert fields["phone"].sensitivity == Sensitivity.PERSONAL
-    assert "name" not in fields
+    assert fields["name"].personal_kind == Kind.NAME
+    assert "gender" not in fields and "birth_date" not in fields

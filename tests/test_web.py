@@ -94,10 +94,11 @@ def test_household_page_masks_by_role(warden, gate, commander, unit_rep):
 
     warden_page = area_page(web_client(warden), BAOLI_34_2_6W).content.decode()
     assert person.id_number in warden_page and person.phone in warden_page
+    assert person.name in warden_page
 
     for viewer in (gate, unit_rep):
         page = area_page(web_client(viewer), BAOLI_34_2_6W).content.decode()
-        assert person.name in page
+        assert person.name not in page and person.name[0] + "*" * (len(person.name) - 1) in page
         assert person.id_number not in page and person.phone not in page
         assert person.id_number[:4] + "*" * 10 + person.id_number[-4:] in page
         assert person.phone[:3] + "****" + person.phone[-4:] in page
@@ -162,3 +163,12 @@ def test_admin_is_for_superusers_only(commander, django_user_model):
     assert web_client(commander).get("/admin/").status_code == 302
     root = django_user_model.objects.create_superuser("root", password="x" * 12)
     assert web_client(root).get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_counts_above_the_grants_only_count_the_granted_parts(warden):
+    """东河区 seen by the warden of 7 buildings: 7 × 24 households, not the district's 864."""
+    page = area_page(web_client(warden), DONGHE).content.decode()
+    assert "168 户" in page and "864" not in page
+    compound = area_page(web_client(warden), BAOLI).content.decode()
+    assert compound.count("24 户") == 7

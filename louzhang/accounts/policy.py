@@ -1,8 +1,12 @@
 """Who sees personal data in full, and the one way pages, exports and the API present it.
 
 Each role needs a different amount: a warden calls and registers the people of their own
-buildings, so sees phones and ID numbers there; a commander reads dashboards and needs phones of
-officers, not residents' ID numbers; gate staff and volunteers see everything masked.
+buildings, so sees names, phones and ID numbers there (as does the health liaison of the area);
+a commander follows escalations up by phone, so sees names and phones but not ID numbers; gate
+staff, checkpoint officers and unit representatives (resident volunteers) see everything masked.
+
+Templates receive `Presented.values`; `Presented.obj` is there for non-personal fields only
+(gender, residency …) and must never be used to print a personal field.
 Full views are written to the audit log.
 """
 

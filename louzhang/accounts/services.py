@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from louzhang.accounts.models import ApiToken, Grant, Role, User
@@ -36,6 +36,9 @@ def resolve_scopes(codes: Sequence[str]) -> list[Area | PoliceUnit]:
     unknown = [c for c in codes if c not in areas and c not in units]
     if unknown:
         raise AccountError(f"unknown area code: {', '.join(unknown)}")
+    ambiguous = [c for c in codes if c in areas and c in units]
+    if ambiguous:
+        raise AccountError(f"code names both an area and a police unit: {', '.join(ambiguous)}")
     for code in dict.fromkeys(codes):
         found.append(areas.get(code) or units[code])
     return found
@@ -62,6 +65,12 @@ def user_create(
     if User.objects.filter(username=username).exists():
         raise AccountError(f"user {username!r} already exists")
     user = User(username=username, display_name=display_name, phone=phone, police_unit=police_unit)
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise AccountError(
+            "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+        ) from None
     if password:
         if check_password:
             try:
@@ -71,17 +80,27 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    with transaction.atomic():
-        user.save()
-        for scope in scopes:
-            grant_role(user=user, role=role, scope=scope, actor=actor)
-        audit_record(
-            actor=actor, action=AuditEvent.Action.CREATE, object_type="accounts.user",
-            object_id=user.pk, summary=f"{username} {role}",
-            area_path=scopes[0].path if isinstance(scopes[0], Area) else scopes[0].area.path,
-            detail={"role": role, "areas": [s.code for s in scopes]},
-        )
+    try:
+        with transaction.atomic():
+            _save_user_with_grants(user, role, scopes, actor)
+    except IntegrityError:  # created by someone else between the check and the save
+        raise AccountError(f"user {username!r} already exists") from None
     return user
+
+
+def _save_user_with_grants(
+    user: User, role: str, scopes: list[Area | PoliceUnit], actor: Any
+) -> None:
+    user.save()
+    for scope in scopes:
+        grant_role(user=user, role=role, scope=scope, actor=actor)
+    first = scopes[0]
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, object_type="accounts.user",
+        object_id=user.pk, summary=f"{user.username} {role}",
+        area_path=first.path if isinstance(first, Area) else first.area.path,
+        detail={"role": role, "areas": [s.code for s in scopes]},
+    )
 
 
 def grant_role(*, user: User, role: str, scope: Area | PoliceUnit, actor: Any = None) -> Grant:

@@ -12,8 +12,15 @@ class AreaAdmin(AuditedModelAdmin):
     raw_id_fields = ["parent"]
     readonly_fields = ["path"]
 
+    # codes and parents make up `path`: the tree is built through services (the demo, imports),
+    # never edited by hand here
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        # codes and parents make up `path`: the tree is changed through services, not here
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
 

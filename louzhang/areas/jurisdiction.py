@@ -7,6 +7,7 @@ tree say how to reach an area path with a class attribute ``jurisdiction_path`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from django.db.models import Q
 from louzhang.areas.fields import SEPARATOR
 
 M = TypeVar("M", bound=models.Model)
+_WELL_FORMED = re.compile(r"^/(?:[^/]+/)+$")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Jurisdiction:
     def of_paths(cls, paths: Iterable[str]) -> Jurisdiction:
         minimal: list[str] = []
         for path in sorted(set(paths)):
+            if not _WELL_FORMED.match(path):
+                raise ValueError(f"malformed area path {path!r}")
             if not minimal or not path.startswith(minimal[-1]):
                 minimal.append(path)
         return cls(everything=False, paths=tuple(minimal))

@@ -38,7 +38,7 @@ class Area(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
         verbose_name=_("parent"),
     )
-    path = PathField(max_length=255, unique=True, editable=False)
+    path = PathField(max_length=255, editable=False)
     #: ordering among siblings (building 7 before building 34)
     ordinal = models.PositiveIntegerField(default=0)
 
@@ -65,6 +65,13 @@ class Area(models.Model):
             models.CheckConstraint(
                 condition=models.Q(level__gte=1, level__lte=8), name="area_level_valid"
             ),
+            # an empty or malformed path would be a prefix of everything: refuse it outright
+            models.CheckConstraint(
+                condition=models.Q(path__startswith="/", path__endswith="/")
+                & ~models.Q(path="/") & ~models.Q(path__contains="//"),
+                name="area_path_well_formed",
+            ),
+            models.UniqueConstraint(fields=["path"], name="area_path_unique"),
         ]
 
     def __str__(self) -> str:
@@ -118,9 +125,8 @@ class PoliceUnit(models.Model):
         return self.name
 
     def jurisdiction_areas(self) -> list[Area]:
-        """The areas this unit answers for: a station its communities, others their area."""
+        """The areas this unit answers for: a station exactly its communities (none assigned
+        yet: nothing — never its whole district), other units their area."""
         if self.kind == self.Kind.STATION:
-            covered = list(self.communities.all())
-            if covered:
-                return covered
+            return list(self.communities.all())
         return [self.area]

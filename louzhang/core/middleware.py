@@ -21,7 +21,7 @@ _current: ContextVar[RequestContext | None] = ContextVar("louzhang_request", def
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client address; X-Forwarded-For is trusted only through LOUZHANG_PROXY_COUNT proxies."""
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    proxies = settings.LOUZHANG_PROXY_COUNT
     if proxies:
         header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
         forwarded = [p.strip() for p in header.split(",")]

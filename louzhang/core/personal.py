@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     PHONE = "phone", "phone"
     ADDRESS = "address", "address"
     HEALTH = "health", "health"
+    NAME = "name", "name"
     TEXT = "text", "text"
 
 
@@ -94,6 +95,8 @@ def mask(kind: str, value: str | None) -> str:
         return keep + "***"
     if kind == Kind.HEALTH:
         return "***"
+    if kind == Kind.NAME:  # 邹敏 -> 邹*, 欧阳娜娜 -> 欧***
+        return value[0] + "*" * (len(value) - 1)
     # generic text: first and last character
     if len(value) <= 2:
         return value[0] + "*"

@@ -21,8 +21,9 @@ from louzhang.registry.models import Resident
 @dataclass
 class DemoResult:
     created: dict[str, int] = field(default_factory=dict)
-    #: username -> password of the demo log-ins
+    #: username -> password of the demo log-ins ("" if its password was changed since)
     logins: dict[str, str] = field(default_factory=dict)
+    created_usernames: set[str] = field(default_factory=set)
     roles: dict[str, str] = field(default_factory=dict)
 
 
@@ -39,8 +40,9 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["police_units"] = _load_police(city)
         result.created["checkpoints"] = _load_checkpoint(city)
         result.created["residents"] = _load_residents(city)
-        result.created["users"] = _load_users(city)
-    result.logins = _demo_passwords(city)
+        result.created_usernames = _load_users(city)
+        result.created["users"] = len(result.created_usernames)
+    result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result
 
@@ -105,8 +107,8 @@ def _load_residents(city: DemoCity) -> int:
     return Resident.objects.count() - before
 
 
-def _load_users(city: DemoCity) -> int:
-    created = 0
+def _load_users(city: DemoCity) -> set[str]:
+    created: set[str] = set()
     areas = {a.code: a for a in Area.objects.all().filter(code__in=[c for u in city.users for c in u.scopes])}
     units = {u.code: u for u in PoliceUnit.objects.all()}
     for spec in city.users:
@@ -116,7 +118,7 @@ def _load_users(city: DemoCity) -> int:
                       "police_unit": units.get(spec.police_unit) if spec.police_unit else None},
         )
         if was_created:
-            created += 1
+            created.add(spec.username)
             user.set_unusable_password()
             user.save(update_fields=["password"])
             for code in spec.scopes:
@@ -127,30 +129,32 @@ def _load_users(city: DemoCity) -> int:
     return created
 
 
-def _demo_passwords(city: DemoCity) -> dict[str, str]:
-    """Passwords of the demo log-ins: made once per installation and kept under var/ (mode 600).
+def _demo_passwords(city: DemoCity, *, created_now: set[str]) -> dict[str, str]:
+    """Passwords of the demo log-ins: made when the user is created and kept under var/ (mode 600).
 
-    A log-in without a recorded password (a new installation on an existing database) gets a
-    fresh one, so the printed list always works.
+    An existing account is never given a new password: if its password is no longer the one on
+    file (an operator changed it), it is reported as "" rather than reset.
     """
     path = credentials_file()
     known: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    logins: dict[str, str] = {}
     changed = False
     for spec in city.users:
         if not spec.login:
             continue
         user = User.objects.get(username=spec.username)
-        password = known.get(spec.username)
-        if password is None or not user.check_password(password):
-            password = password or f"lz-{secrets.token_urlsafe(9)}"
+        if spec.username in created_now:
+            password = f"lz-{secrets.token_urlsafe(9)}"
             user.set_password(password)
             user.save(update_fields=["password"])
             known[spec.username] = password
             changed = True
-    if changed or not path.exists():
+        password = known.get(spec.username, "")
+        logins[spec.username] = password if password and user.check_password(password) else ""
+    if changed:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(known, handle, ensure_ascii=False, indent=1)
         tmp.replace(path)
-    return {spec.username: known[spec.username] for spec in city.users if spec.login}
+    return logins

@@ -23,7 +23,9 @@ class Resident(models.Model):
         TEMPORARY = "temporary", _("temporary resident")  # 暂住
         TENANT = "tenant", _("tenant")  # 租户
 
-    name = models.CharField(_("name"), max_length=50)
+    name = PersonalCharField(
+        _("name"), max_length=50, kind=Kind.NAME, sensitivity=Sensitivity.PERSONAL
+    )
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = PersonalCharField(

@@ -45,5 +45,6 @@ class Command(LouzhangCommand):
             tokens = list(ApiToken.objects.filter(prefix=options["prefix"]).select_related("user"))
             if len(tokens) != 1:
                 raise CommandError(f"no single token with prefix {options['prefix']!r}")
-            token_revoke(token=tokens[0])
+            if not token_revoke(token=tokens[0]):
+                raise CommandError(f"token {tokens[0].prefix} was already revoked")
             self.stdout.write(f"revoked {tokens[0].prefix}")

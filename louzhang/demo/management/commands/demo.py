@@ -25,4 +25,5 @@ class Command(LouzhangCommand):
         self.stdout.write(f"demo city loaded; created: {created}")
         self.stdout.write(f"demo log-ins (kept in {credentials_file()}):")
         for username, password in result.logins.items():
-            self.stdout.write(f"  {result.roles[username]:<11} {username:<12} {password}")
+            shown = password or "(password changed since the demo was loaded; not shown)"
+            self.stdout.write(f"  {result.roles[username]:<11} {username:<12} {shown}")
