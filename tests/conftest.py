@@ -15,11 +15,11 @@ import sys
 import time
 import urllib.request
 import uuid
-from urllib.parse import quote
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
