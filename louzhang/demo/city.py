@@ -12,9 +12,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from stdnum.cn import ric
-
 from louzhang.areas.models import Level
+from louzhang.identifiers.id_numbers import check_character
 
 CN_NUMERALS = "零一二三四五六七八九十"
 
@@ -136,7 +135,7 @@ def _phone(rng: random.Random) -> str:
 def make_id_number(region: str, born: date, sequence: int) -> str:
     """A fictitious GB 11643 number with a valid check character."""
     first17 = f"{region}{born:%Y%m%d}{sequence:03d}"
-    return first17 + ric.calc_check_digit(first17)
+    return first17 + check_character(first17)
 
 
 @dataclass

@@ -1,0 +1,94 @@
+"""Resident identity card numbers (公民身份号码, GB 11643-1999).
+
+Hard rules: 18 characters, 17 digits and a check character by ISO 7064 MOD 11-2, a real birth
+date not in the future. The region code is information only (see divisions.py): unknown or
+retired codes give a warning, never a rejection.
+
+The check character comes from python-stdnum's ISO 7064 MOD 11-2; `stdnum.cn.ric` itself is
+deliberately not used as the validator: it raises KeyError for an unknown
+county inside a known province and rejects people born before their county's current code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from stdnum.iso7064 import mod_11_2
+
+from louzhang.identifiers import IdentifierError
+from louzhang.identifiers.divisions import division, full_name
+
+_EXCEL_DAMAGE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    number: str
+    birth_date: date
+    gender: str  # "M" or "F"
+    region_code: str
+    region_name: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+def check_character(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character (python-stdnum's implementation)."""
+    return str(mod_11_2.calc_check_digit(first17))
+
+
+def normalise(raw: object) -> str:
+    """Full-width digits and letters folded, spaces dropped, a lowercase x raised."""
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
+    if raw is None or str(raw).strip() == "":
+        raise IdentifierError("ID number is empty")
+    if isinstance(raw, float | int) and not isinstance(raw, bool):
+        raise IdentifierError(
+            f"ID number was stored as a number ({raw!r}): Excel has lost its last digits; "
+            "format the column as text and type it again"
+        )
+    text = normalise(raw)
+    if _EXCEL_DAMAGE.match(text):
+        raise IdentifierError(
+            f"ID number damaged by Excel ({text}): format the column as text and type it again"
+        )
+    if len(text) == 15 and text.isdigit():
+        raise IdentifierError("15-digit first-generation number: ask for the 18-digit one")
+    if len(text) != 18:
+        raise IdentifierError(f"ID number must have 18 characters, not {len(text)}")
+    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        raise IdentifierError("ID number must be 17 digits followed by a digit or X")
+    expected = check_character(text[:17])
+    if text[17] != expected:
+        raise IdentifierError(f"ID number checksum fails (last character should be {expected})")
+    try:
+        born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise IdentifierError(f"ID number holds no real birth date ({text[6:14]})") from None
+    today = today or date.today()  # noqa: DTZ011  (a calendar date, local to the reader)
+    if born > today:
+        raise IdentifierError(f"ID number birth date {born.isoformat()} is in the future")
+    if born.year < 1890:
+        raise IdentifierError(f"ID number birth date {born.isoformat()} is not plausible")
+    region = text[:6]
+    warnings = []
+    entry = division(region)
+    if entry is None:
+        warnings.append(f"region code {region} is not in the division table (newer than 2019, or unknown)")
+    elif not entry.current:
+        replaced = f", now {entry.replaced_by}" if entry.replaced_by else ""
+        warnings.append(f"region code {region} ({entry.name}) was retired in {entry.last_revision[:4]}{replaced}")
+    return IdNumber(
+        number=text,
+        birth_date=born,
+        gender="M" if int(text[16]) % 2 else "F",
+        region_code=region,
+        region_name=full_name(region),
+        warnings=tuple(warnings),
+    )
