@@ -1,0 +1,114 @@
+"""Household addresses as communities write them: 34号楼二单元6楼西户, 34-2-602, 34栋2单元602室.
+
+The parts are the building (楼号), unit (单元), floor and door; the door is a side (东/西/南/北/中,
+as in 6楼西户) or a room number (602室: floor 6, door 02).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from louzhang.identifiers import IdentifierError
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+SIDES = {"西": 1, "东": 2, "南": 3, "北": 4, "中": 5}
+SIDE_NAMES = {v: k for k, v in SIDES.items()}
+
+
+@dataclass(frozen=True)
+class HouseholdAddress:
+    building: str  # "34", "7A"
+    unit: int
+    floor: int
+    door: int  # side code (1..5) when `side` is set, else the room's door number
+    side: bool
+
+    @property
+    def name(self) -> str:
+        """How the household is called: 6楼西户, or 602室."""
+        if self.side:
+            return f"{self.floor}楼{SIDE_NAMES[self.door]}户"
+        return f"{self.floor}{self.door:02d}室"
+
+    @property
+    def local_code(self) -> str:
+        """The household's part of its area code (a side is 01–05, a room its door number + 10)."""
+        return f"{self.floor:02d}{self.door if self.side else self.door + 10:02d}"
+
+
+def chinese_number(text: str) -> int:
+    """二 → 2, 十二 → 12, 二十 → 20, 12 → 12."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
+        raise ValueError(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    value = 0
+    for c in text:
+        value = value * 10 + _CN_DIGITS[c]
+    return value
+
+
+_NUM = r"(\d+|[零〇一二两三四五六七八九十]+)"
+_BUILDING = r"(?P<building>\d+[A-Z]?|[零〇一二两三四五六七八九十]+)\s*(?:号楼|号|栋|幢|座|楼)"
+_FULL = re.compile(
+    rf"^{_BUILDING}\s*(?P<unit>{_NUM})\s*单元\s*"
+    rf"(?:(?P<floor>{_NUM})\s*(?:楼|层)\s*(?P<side>[东西南北中])\s*(?:户|侧)?"
+    rf"|(?P<room>\d{{3,4}})\s*(?:室|号|户)?)$"
+)
+_DASHED = re.compile(r"^(?P<building>\d+[A-Z]?)-(?P<unit>\d+)-(?P<room>\d{3,4})$")
+
+
+def parse_address(raw: str) -> HouseholdAddress:
+    text = unicodedata.normalize("NFKC", raw or "").strip().upper().replace(" ", "")
+    if not text:
+        raise IdentifierError("address is empty")
+    match = _FULL.match(text) or _DASHED.match(text)
+    if match is None:
+        raise IdentifierError(
+            f"address {raw!r} not understood: expected e.g. 34号楼二单元6楼西户 or 34-2-602"
+        )
+    parts = match.groupdict()
+    return household_address(parts["building"], parts["unit"], parts.get("floor"),
+                             parts.get("side"), parts.get("room"), raw=raw)
+
+
+def household_address(
+    building: str, unit: str, floor: str | None, side: str | None, room: str | None, *, raw: str = ""
+) -> HouseholdAddress:
+    """From separate columns (楼号, 单元, 门牌号) or the parts of a parsed address."""
+    where = raw or f"{building}/{unit}/{room or f'{floor}{side}'}"
+    building_text = unicodedata.normalize("NFKC", str(building)).strip().upper()
+    building_text = re.sub(r"(号楼|号|栋|幢|座|楼)$", "", building_text)
+    if not re.fullmatch(r"\d+[A-Z]?", building_text):
+        try:
+            building_text = str(chinese_number(building_text))
+        except ValueError:
+            raise IdentifierError(f"building {building!r} not understood in {where!r}") from None
+    try:
+        unit_no = chinese_number(re.sub(r"单元$", "", unicodedata.normalize("NFKC", str(unit)).strip()))
+    except ValueError:
+        raise IdentifierError(f"unit {unit!r} not understood in {where!r}") from None
+    if room:
+        room_text = re.sub(r"(室|号|户)$", "", unicodedata.normalize("NFKC", str(room)).strip())
+        if not re.fullmatch(r"\d{3,4}", room_text):
+            side_match = re.fullmatch(rf"{_NUM}(?:楼|层)([东西南北中])户?", room_text)
+            if side_match:
+                return household_address(building_text, str(unit_no), side_match.group(1),
+                                         side_match.group(2), None, raw=raw)
+            raise IdentifierError(f"room {room!r} not understood in {where!r}")
+        floor_no, door = int(room_text[:-2]), int(room_text[-2:])
+        if floor_no < 1 or door < 1:
+            raise IdentifierError(f"room {room!r} has no floor or door in {where!r}")
+        return HouseholdAddress(building_text, unit_no, floor_no, door, side=False)
+    if floor is None or side is None:
+        raise IdentifierError(f"no floor and door in {where!r}")
+    floor_no = chinese_number(floor)
+    if not 1 <= floor_no <= 99 or not 1 <= unit_no <= 99:
+        raise IdentifierError(f"floor or unit out of range in {where!r}")
+    return HouseholdAddress(building_text, unit_no, floor_no, SIDES[side], side=True)
