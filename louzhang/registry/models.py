@@ -43,6 +43,7 @@ class Resident(models.Model):
         _("residency"), max_length=16, choices=Residency.choices, default=Residency.PERMANENT
     )
     is_head = models.BooleanField(_("head of household"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,176 @@
+"""Importing residents the way a community sends them: messy spreadsheets, re-sent files,
+rows outside the importer's buildings."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from openpyxl import Workbook
+
+from louzhang.areas.models import Area, Level
+from louzhang.demo.city import make_id_number
+from louzhang.registry.importing.residents import ImportError_, import_residents
+from louzhang.registry.models import Resident
+from tests.conftest import BAOLI, run_cli
+
+ZHANG = make_id_number("150202", __import__("datetime").date(1950, 3, 4), 11)  # male, born 1950
+LI = make_id_number("152722", __import__("datetime").date(1972, 8, 9), 22)  # female, retired code
+WANG = make_id_number("420106", __import__("datetime").date(1990, 1, 2), 33)  # male, 武汉 武昌区
+
+
+def xlsx(path, rows, title="保利百合小区居民登记表（2020年1月）"):
+    book = Workbook()
+    sheet = book.active
+    sheet.append([title])
+    sheet.append([])
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def rejects(summary):
+    with open(summary.rejects_file, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+HEADER = ["序号", "姓名", "性别", "身份证号码", "联系电话", "小区", "楼号", "单元", "门牌号", "人员类型", "备注", "填表人"]
+
+
+@pytest.fixture
+def messy(tmp_path):
+    return xlsx(tmp_path / "保利百合.xlsx", [
+        HEADER,
+        [1, "张建国", "男", ZHANG.lower(), "138 1234 5678", "保利百合", "34号楼", "二单元", "6楼西户", "常住", "独居老人", "王"],
+        [2, "李秀英", "女", "".join(chr(ord(c) + 0xFEE0) for c in LI), "0472-5123456", BAOLI, 34, 2, 602, "租户", "", "王"],
+        [3, "王强", "男", WANG, "", "保利百合", "37", "1", "101", "暂住", "", "王"],
+        [4, "刘坏", "男", 150202195003041234, "", "保利百合", "34", "2", "601", "常住", "", "王"],
+        [5, "", "男", WANG, "", "保利百合", "34", "2", "601", "常住", "", "王"],
+        [6, "赵重", "男", ZHANG, "", "保利百合", "34", "2", "601", "常住", "", "王"],
+        [7, "钱错", "女", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 41), "", "保利百合", "34", "2", "601", "常住", "", "王"],
+        [8, "孙无", "男", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 51), "12345", "保利百合", "34", "2", "601", "常住", "", "王"],
+        [9, "周外", "男", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 61), "", "幸福小区", "1", "1", "101", "常住", "", "王"],
+        [10, "吴楼", "男", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 71), "", "保利百合", "34", "2", "6楼", "常住", "", "王"],
+        [11, "郑类", "男", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 81), "", "保利百合", "34", "2", "601", "外来", "", "王"],
+        [],
+    ])
+
+
+@pytest.mark.django_db
+def test_messy_xlsx_keeps_good_rows_and_explains_bad_ones(messy):
+    summary = import_residents(messy)
+    assert (summary.read, summary.created, summary.rejected) == (11, 3, 8)
+    reasons = {int(r["原行号"]): (r["错误列"], r["错误原因"]) for r in rejects(summary)}
+    assert reasons[7] == ("身份证号", reasons[7][1]) and "stored as a number" in reasons[7][1]
+    assert reasons[8][0] == "姓名"
+    assert "same ID number as row 4" in reasons[9][1]  # 张建国, the first data row
+    assert reasons[10][0] == "性别"  # 钱错: 女, but the ID number's 17th digit is odd (male)
+    assert reasons[11][0] == "手机号"
+    assert reasons[12][0] == "小区" and "幸福小区" in reasons[12][1]
+    assert reasons[13][0] == "住址"
+    assert reasons[14][0] == "人员类型"
+    # rejected rows are kept as they were, so the file can be fixed and imported again
+    assert rejects(summary)[0]["姓名"] == "刘坏"
+
+    zhang = Resident.objects.get(id_number=ZHANG)
+    assert (zhang.name, zhang.phone, zhang.gender, zhang.note) == ("张建国", "13812345678", "M", "独居老人")
+    assert zhang.household.code == f"{BAOLI}-34-2-0601"
+    li = Resident.objects.get(id_number=LI)  # full-width digits folded, retired region code kept
+    assert li.residency == "tenant" and li.phone == "0472-5123456"
+    assert li.household.name == "602室"
+    # building 37 did not exist: created under the compound, with its unit and household
+    wang = Resident.objects.get(id_number=WANG)
+    assert wang.household.path == f"{Area.objects.get(code=BAOLI).path}{BAOLI}-37/{BAOLI}-37-1/{BAOLI}-37-1-0111/"
+    assert Area.objects.get(code=f"{BAOLI}-37").level == Level.BUILDING
+    assert summary.warnings == 1  # LI's retired region code
+
+
+@pytest.mark.django_db
+def test_importing_again_changes_nothing(messy):
+    first = import_residents(messy)
+    before = Resident.objects.count()
+    again = import_residents(messy)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
+    assert Resident.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_corrected_file_updates_without_duplicating(tmp_path):
+    path = tmp_path / "a.xlsx"
+    xlsx(path, [["姓名", "身份证号", "手机号", "住址"], ["张建国", ZHANG, "13812345678", "34号楼二单元6楼西户"]])
+    assert import_residents(path, compound_code=BAOLI).created == 1
+    xlsx(path, [["姓名", "身份证号", "手机号", "住址"], ["张建国", ZHANG, "13900001111", "34号楼二单元6楼东户"]])
+    summary = import_residents(path, compound_code=BAOLI)
+    assert (summary.created, summary.updated) == (0, 1)
+    person = Resident.objects.get(id_number=ZHANG)
+    assert person.phone == "13900001111" and person.household.name == "6楼东户"
+
+
+@pytest.mark.django_db
+def test_warden_can_import_only_into_own_buildings(tmp_path, warden, warden_jy):
+    outsider = Resident.objects.filter(household__path__contains="/150207001001001/").first()
+    path = xlsx(tmp_path / "w.xlsx", [
+        ["姓名", "身份证号", "小区", "住址"],
+        ["张建国", ZHANG, "保利百合", "34号楼二单元6楼西户"],   # building 34: the warden's
+        ["李秀英", LI, "保利百合", "1号楼一单元1楼西户"],        # building 1: another warden's
+        ["王强", WANG, "富贵佳园", "1号楼一单元1楼西户"],         # another district
+        [outsider.name, outsider.id_number, "保利百合", "34号楼二单元6楼西户"],  # registered in 九原区
+    ])
+    summary = import_residents(path, actor=warden)
+    assert (summary.created, summary.rejected) == (1, 3)
+    reasons = {int(r["原行号"]): r["错误原因"] for r in rejects(summary)}
+    # rows 1-2 are the title and a blank line, row 3 the header
+    assert "household outside your jurisdiction" in reasons[5]
+    assert "no compound" in reasons[6]
+    assert "registered outside your jurisdiction" in reasons[7]
+    outsider.refresh_from_db()
+    assert "/150207001001001/" in outsider.household.path  # not moved
+    assert not Resident.objects.filter(id_number=LI).exists()
+
+
+@pytest.mark.django_db
+def test_ambiguous_compound_name_needs_the_code(tmp_path):
+    from louzhang.areas.services import area_create
+
+    community = Area.objects.get(code="150207001001")
+    area_create(code="150207001001099", name="保利百合", level=Level.COMPOUND, parent=community)
+    path = xlsx(tmp_path / "a.xlsx", [["姓名", "身份证号", "小区", "住址"], ["张建国", ZHANG, "保利百合", "34号楼二单元6楼西户"]])
+    summary = import_residents(path)
+    assert summary.created == 0 and "use its code" in rejects(summary)[0]["错误原因"]
+
+
+@pytest.mark.django_db
+def test_unusable_files_are_refused_whole(tmp_path):
+    no_address = xlsx(tmp_path / "a.xlsx", [["姓名", "身份证号"], ["张建国", ZHANG]])
+    with pytest.raises(ImportError_, match="住址"):
+        import_residents(no_address, compound_code=BAOLI)
+    no_compound = xlsx(tmp_path / "b.xlsx", [["姓名", "身份证号", "住址"], ["张建国", ZHANG, "34号楼二单元6楼西户"]])
+    with pytest.raises(ImportError_, match="--compound"):
+        import_residents(no_compound)
+    with pytest.raises(ImportError_, match="no such compound"):
+        import_residents(no_compound, compound_code="150207001001001-1")
+    assert not Resident.objects.filter(id_number=ZHANG).exists()
+
+
+@pytest.mark.django_db
+def test_cli_json_summary_and_one_line_errors(cli_env, tmp_path):
+    assert run_cli(cli_env, "init").returncode == 0
+    assert run_cli(cli_env, "demo").returncode == 0
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "姓名,身份证号,小区,住址\n"
+        f"张建国,{ZHANG},保利百合,34号楼二单元6楼西户\n"
+        "坏,1.50207E+17,保利百合,34号楼二单元6楼西户\n",
+        encoding="gb18030",
+    )
+    result = run_cli(cli_env, "import", "residents", str(path), "--json", "--rejects", str(tmp_path / "bad.csv"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"read": 2, "created": 1, "updated": 0, "unchanged": 0,
+                                         "rejected": 1, "rejects_file": str(tmp_path / "bad.csv")}
+    again = run_cli(cli_env, "import", "residents", str(path), "--json", "--as", "warden_jy")
+    assert json.loads(again.stdout)["rejected"] == 2  # 保利百合 is not theirs
+    missing = run_cli(cli_env, "import", "residents", str(tmp_path / "nope.xlsx"))
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert "no such file" in missing.stderr
