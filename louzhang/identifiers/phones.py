@@ -10,6 +10,8 @@ import phonenumbers
 
 from louzhang.identifiers import IdentifierError
 
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
 
 def normalise_phone(raw: object) -> str:
     text = unicodedata.normalize("NFKC", str(raw or "")).strip()
@@ -18,6 +20,12 @@ def normalise_phone(raw: object) -> str:
     if isinstance(raw, float):
         raise IdentifierError(f"phone number was stored as a number ({raw!r}): format the column as text")
     compact = re.sub(r"[\s()（）]", "", text)
+    mobile = _MOBILE.match(compact)
+    if mobile:  # the common case, without the cost of a full parse
+        national = mobile.group(1)
+        if not phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=86, national_number=int(national))):
+            raise IdentifierError(f"not a valid mainland phone number: {text!r}")
+        return national
     try:
         number = phonenumbers.parse(compact, "CN")
     except phonenumbers.NumberParseException:
@@ -27,8 +35,7 @@ def normalise_phone(raw: object) -> str:
     if not phonenumbers.is_valid_number(number):
         raise IdentifierError(f"not a valid mainland phone number: {text!r}")
     national = str(number.national_number)
-    kind = phonenumbers.number_type(number)
-    if kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE) and len(national) == 11 and national.startswith("1"):
+    if len(national) == 11 and national.startswith("1"):
         return national
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     area, _, local = formatted.partition(" ")
