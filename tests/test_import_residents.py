@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from louzhang.areas.models import Area, Level
 from louzhang.demo.city import make_id_number
-from louzhang.registry.importing.residents import ImportError_, import_residents
+from louzhang.registry.importing.residents import ImportFileError, import_residents
 from louzhang.registry.models import Resident
 from tests.conftest import BAOLI, run_cli
 
@@ -144,12 +144,12 @@ def test_ambiguous_compound_name_needs_the_code(tmp_path):
 @pytest.mark.django_db
 def test_unusable_files_are_refused_whole(tmp_path):
     no_address = xlsx(tmp_path / "a.xlsx", [["姓名", "身份证号"], ["张建国", ZHANG]])
-    with pytest.raises(ImportError_, match="住址"):
+    with pytest.raises(ImportFileError, match="住址"):
         import_residents(no_address, compound_code=BAOLI)
     no_compound = xlsx(tmp_path / "b.xlsx", [["姓名", "身份证号", "住址"], ["张建国", ZHANG, "34号楼二单元6楼西户"]])
-    with pytest.raises(ImportError_, match="--compound"):
+    with pytest.raises(ImportFileError, match="--compound"):
         import_residents(no_compound)
-    with pytest.raises(ImportError_, match="no such compound"):
+    with pytest.raises(ImportFileError, match="no such compound"):
         import_residents(no_compound, compound_code="150207001001001-1")
     assert not Resident.objects.filter(id_number=ZHANG).exists()
 
@@ -174,3 +174,23 @@ def test_cli_json_summary_and_one_line_errors(cli_env, tmp_path):
     missing = run_cli(cli_env, "import", "residents", str(tmp_path / "nope.xlsx"))
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert "no such file" in missing.stderr
+
+
+@pytest.mark.django_db
+def test_encoding_change_midway_stops_cleanly_and_names_the_problem(tmp_path):
+    path = tmp_path / "mixed.csv"
+    good = "".join(f"居民{i},{make_id_number('150202', __import__('datetime').date(1980, 1, 1), i)},34号楼二单元6楼西户\n" for i in range(1, 6))
+    data = ("姓名,身份证号,住址\n" + good).encode("utf-8") + b"x" * (300 * 1024) + "\n张三,1,2\n".encode("gb18030")
+    path.write_bytes(data)
+    with pytest.raises(ImportFileError, match="encoding changes"):
+        import_residents(path, compound_code=BAOLI)
+
+
+@pytest.mark.django_db
+def test_import_is_audited_under_its_compound(messy, warden):
+    from louzhang.audit.models import AuditEvent
+
+    import_residents(messy, actor=warden)
+    event = AuditEvent.objects.filter(object_type="registry.import").latest("id")
+    assert event.actor == warden and event.area_path.endswith(f"/{BAOLI}/")
+    assert event.detail["read"] == 11

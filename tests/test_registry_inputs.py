@@ -116,3 +116,11 @@ def test_unusable_files_say_why(tmp_path, name, content, message):
 def test_missing_file(tmp_path):
     with pytest.raises(TableError, match="no such file"):
         open_table(tmp_path / "nope.csv", RESIDENT_HEADERS, {"name"})
+
+
+def test_unreadable_csv_row_names_the_row(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("姓名,身份证号\n张三,1\n李四," + "9" * 200_000 + "\n", encoding="utf-8")
+    table = open_table(path, RESIDENT_HEADERS, {"name", "id_number"})
+    with pytest.raises(TableError, match="row 3 cannot be read"):
+        list(table.rows)

@@ -43,7 +43,7 @@ RESIDENCY = {
 GENDER = {"男": "M", "女": "F", "M": "M", "F": "F", "男性": "M", "女性": "F"}
 
 
-class ImportError_(Exception):
+class ImportFileError(Exception):
     """The file cannot be imported at all; the message names the problem."""
 
 
@@ -108,21 +108,48 @@ def import_residents(
     try:
         table = open_table(path, RESIDENT_HEADERS, {"name", "id_number"})
     except TableError as exc:
-        raise ImportError_(str(exc)) from None
+        raise ImportFileError(str(exc)) from None
     has_address = "address" in table.columns or {"building", "unit", "room"} <= set(table.columns)
     if not has_address:
-        raise ImportError_(f"{path.name}: needs a 住址 column, or 楼号, 单元 and 门牌号 columns")
+        raise ImportFileError(f"{path.name}: needs a 住址 column, or 楼号, 单元 and 门牌号 columns")
     jurisdiction = jurisdiction_for(actor) if actor is not None else Jurisdiction(everything=True, paths=())
     compounds = _Compounds(jurisdiction)
     fixed_compound = None
     if compound_code:
         fixed_compound = compounds.by_code(compound_code)
         if fixed_compound is None:
-            raise ImportError_(f"--compound {compound_code}: no such compound in your jurisdiction")
+            raise ImportFileError(f"--compound {compound_code}: no such compound in your jurisdiction")
     elif "compound" not in table.columns:
-        raise ImportError_(f"{path.name}: no 小区 column; give the compound with --compound CODE")
+        raise ImportFileError(f"{path.name}: no 小区 column; give the compound with --compound CODE")
 
     summary = ImportSummary()
+    try:
+        _read_rows(table, summary, compounds, fixed_compound, jurisdiction, actor is not None, progress)
+    except TableError as exc:
+        raise ImportFileError(
+            f"{exc} ({summary.created + summary.updated} rows before it were saved; "
+            "importing the fixed file again completes the rest)"
+        ) from None
+    summary.rejected = len(summary.rejections)
+    if summary.rejections:
+        target = rejects_path or path.with_name(f"{path.stem}-rejects.csv")
+        _write_rejects(target, table, summary.rejections)
+        summary.rejects_file = str(target)
+    summary.seconds = time.monotonic() - started
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, object_type="registry.import",
+        summary=f"{path.name}: {summary.created} created, {summary.updated} updated, "
+                f"{summary.rejected} rejected",
+        area_path=next((a.path for a in (fixed_compound, compounds.first_used) if a), ""),
+        detail=summary.as_dict(),
+    )
+    return summary
+
+
+def _read_rows(
+    table: Table, summary: ImportSummary, compounds: _Compounds, fixed_compound: Area | None,
+    jurisdiction: Jurisdiction, scoped: bool, progress: Callable[[int], None] | None,
+) -> None:
     seen: dict[str, int] = {}
     batch: list[_Row] = []
     for number, cells in table.rows:
@@ -138,28 +165,14 @@ def import_residents(
         except _Reject as exc:
             summary.rejections.append(Rejection(number, exc.column, exc.reason, cells))
         if len(batch) >= BATCH:
-            _write(batch, summary, jurisdiction, actor is not None)
+            _write(batch, summary, jurisdiction, scoped)
             batch = []
         if progress and summary.read % 500 == 0:
             progress(500)
     if batch:
-        _write(batch, summary, jurisdiction, actor is not None)
+        _write(batch, summary, jurisdiction, scoped)
     if progress:
         progress(summary.read % 500)
-    summary.rejected = len(summary.rejections)
-    if summary.rejections:
-        target = rejects_path or path.with_name(f"{path.stem}-rejects.csv")
-        _write_rejects(target, table, summary.rejections)
-        summary.rejects_file = str(target)
-    summary.seconds = time.monotonic() - started
-    audit_record(
-        actor=actor, action=AuditEvent.Action.CREATE, object_type="registry.import",
-        summary=f"{path.name}: {summary.created} created, {summary.updated} updated, "
-                f"{summary.rejected} rejected",
-        area_path=fixed_compound.path if fixed_compound else "",
-        detail=summary.as_dict(),
-    )
-    return summary
 
 
 class _Compounds:
@@ -170,6 +183,8 @@ class _Compounds:
         self.jurisdiction = jurisdiction
         self._codes: dict[str, Area | None] = {}
         self._names: dict[str, list[Area]] | None = None
+        #: the first compound a row named, to file the import's audit event under
+        self.first_used: Area | None = None
 
     def by_code(self, code: str) -> Area | None:
         if code not in self._codes:
@@ -249,6 +264,7 @@ def _validate(
             if not named:
                 raise _Reject("小区", f"no compound {compound_text!r} in your jurisdiction")
             compound = named[0]
+        compounds.first_used = compounds.first_used or compound
     try:
         if "address" in table.columns and _text(_cell(cells, table, "address")):
             address = parse_address(_text(_cell(cells, table, "address")))

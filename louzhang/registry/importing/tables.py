@@ -128,6 +128,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
                 f"{path.name}: the text encoding changes after row {reader.line_num}; "
                 "save the file again as CSV UTF-8"
             ) from None
+        except csv.Error as exc:
+            raise TableError(f"{path.name}: row {reader.line_num} cannot be read ({exc})") from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:

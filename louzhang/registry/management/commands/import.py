@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from louzhang.accounts.models import User
 from louzhang.core.commands import LouzhangCommand
-from louzhang.registry.importing.residents import ImportError_, import_residents
+from louzhang.registry.importing.residents import ImportFileError, import_residents
 
 KINDS = ("residents",)
 
@@ -45,7 +45,7 @@ class Command(LouzhangCommand):
                 options["file"], actor=actor, compound_code=options["compound"],
                 rejects_path=options["rejects"], progress=bar.update if bar else None,
             )
-        except ImportError_ as exc:
+        except ImportFileError as exc:
             raise CommandError(str(exc)) from None
         finally:
             if bar:
