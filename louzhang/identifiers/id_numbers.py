@@ -30,8 +30,12 @@ class IdNumber:
     birth_date: date
     gender: str  # "M" or "F"
     region_code: str
-    region_name: str
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def region_name(self) -> str:
+        """Province, prefecture and county of the issuing region, as far as the table knows."""
+        return full_name(self.region_code)
 
 
 def check_character(first17: str) -> str:
@@ -89,6 +93,5 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
         birth_date=born,
         gender="M" if int(text[16]) % 2 else "F",
         region_code=region,
-        region_name=full_name(region),
         warnings=tuple(warnings),
     )
