@@ -65,7 +65,7 @@ def test_messy_xlsx_keeps_good_rows_and_explains_bad_ones(messy):
     reasons = {int(r["原行号"]): (r["错误列"], r["错误原因"]) for r in rejects(summary)}
     assert reasons[7] == ("身份证号", reasons[7][1]) and "stored as a number" in reasons[7][1]
     assert reasons[8][0] == "姓名"
-    assert "same ID number as row 4" in reasons[9][1]  # 张建国, the first data row
+    assert "same 身份证号 as row 4" in reasons[9][1]  # 张建国, the first data row
     assert reasons[10][0] == "性别"  # 钱错: 女, but the ID number's 17th digit is odd (male)
     assert reasons[11][0] == "手机号"
     assert reasons[12][0] == "小区" and "幸福小区" in reasons[12][1]
