@@ -191,6 +191,6 @@ def test_import_is_audited_under_its_compound(messy, warden):
     from louzhang.audit.models import AuditEvent
 
     import_residents(messy, actor=warden)
-    event = AuditEvent.objects.filter(object_type="registry.import").latest("id")
+    event = AuditEvent.objects.filter(object_type="registry.import.residents").latest("id")
     assert event.actor == warden and event.area_path.endswith(f"/{BAOLI}/")
     assert event.detail["read"] == 11
