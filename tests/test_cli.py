@@ -32,7 +32,7 @@ def test_demo_twice_creates_nothing_new_and_prints_working_logins(cli_env):
     assert re.search(r"created: [1-9]\d* areas", first.stdout)
     second = run_cli(cli_env, "demo")
     assert second.returncode == 0, second.stderr
-    assert re.search(r"created: 0 areas, 0 police_units, 0 checkpoints, 0 residents, 0 users", second.stdout)
+    assert re.search(r"created: 0 areas, 0 police_units, 0 checkpoints, 0 residents, 0 vehicles, 0 users", second.stdout)
     logins = dict(re.findall(r"^\s+\w+\s+(\w+)\s+(lz-\S+)$", second.stdout, re.M))
     assert set(logins) >= {"commander", "warden", "checkpoint", "gate", "unit_rep", "health"}
     assert logins == dict(re.findall(r"^\s+\w+\s+(\w+)\s+(lz-\S+)$", first.stdout, re.M))

@@ -47,5 +47,7 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 from louzhang.areas.api import router as areas_router  # noqa: E402
+from louzhang.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", areas_router)
+api.add_router("/", registry_router)

@@ -139,12 +139,22 @@ def make_id_number(region: str, born: date, sequence: int) -> str:
 
 
 @dataclass
+class VehicleSpec:
+    plate: str
+    vehicle_type: str
+    owner_id_number: str
+    compound: str
+    registered_year: int
+
+
+@dataclass
 class DemoCity:
     areas: list[AreaSpec]
     police: list[UnitSpec]
     residents: list[PersonSpec]
     users: list[UserSpec]
     checkpoint: dict[str, str]
+    vehicles: list[VehicleSpec] = field(default_factory=list)
 
 
 def build_demo_city(seed: int = 2020) -> DemoCity:
@@ -184,8 +194,25 @@ def build_demo_city(seed: int = 2020) -> DemoCity:
 
     police = POLICE
     users = _users(rng, buildings_of, units_of)
+    vehicles = _vehicles(rng, residents)
     return DemoCity(areas=areas, police=police, residents=residents, users=users,
-                    checkpoint=CHECKPOINT)
+                    checkpoint=CHECKPOINT, vehicles=vehicles)
+
+
+def _vehicles(rng: random.Random, residents: list[PersonSpec]) -> list[VehicleSpec]:
+    """Residents' cars; among them the grey Buick with Wuhan plates parked under building 34,
+    whose owner is a permanent resident of 保利百合 and which has not left the city since 2018."""
+    heads = [p for p in residents if p.is_head and p.residency == "permanent"]
+    baoli = [p for p in heads if p.household.startswith("150202001001001-")]
+    buick_owner = next(p for p in baoli if p.household.startswith("150202001001001-34-1-"))
+    cars = [VehicleSpec("鄂A5K2B8", "灰色别克轿车", buick_owner.id_number, "150202001001001", 2018)]
+    serial = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+    for owner in rng.sample(heads, 60):
+        plate = "蒙B" + "".join(rng.choice(serial) for _ in range(5))
+        compound = owner.household.split("-")[0]
+        cars.append(VehicleSpec(plate, rng.choice(["小型轿车", "SUV", "面包车"]), owner.id_number,
+                                compound, rng.randint(2008, 2019)))
+    return cars
 
 
 def _household(rng: random.Random, h_code: str, district: str, used: set[str]) -> list[PersonSpec]:

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from louzhang.accounts.models import Grant, User
 from louzhang.areas.models import Area, PoliceUnit, build_path
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.demo.city import DemoCity, build_demo_city
-from louzhang.registry.models import Resident
+from louzhang.registry.models import Resident, Vehicle
 
 
 @dataclass
@@ -40,6 +41,7 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["police_units"] = _load_police(city)
         result.created["checkpoints"] = _load_checkpoint(city)
         result.created["residents"] = _load_residents(city)
+        result.created["vehicles"] = _load_vehicles(city)
         result.created_usernames = _load_users(city)
         result.created["users"] = len(result.created_usernames)
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
@@ -105,6 +107,23 @@ def _load_residents(city: DemoCity) -> int:
         ignore_conflicts=True,
     )
     return Resident.objects.count() - before
+
+
+def _load_vehicles(city: DemoCity) -> int:
+    before = Vehicle.objects.count()
+    owners = dict(Resident.objects.filter(
+        id_number__in=[v.owner_id_number for v in city.vehicles]).values_list("id_number", "id"))
+    compounds = dict(Area.objects.filter(code__in={v.compound for v in city.vehicles}).values_list("code", "id"))
+    known = set(Vehicle.objects.filter(plate__in=[v.plate for v in city.vehicles]).values_list("plate", flat=True))
+    new = [v for v in city.vehicles if v.plate not in known]
+    Vehicle.objects.bulk_create([
+        Vehicle(plate=v.plate, vehicle_type=v.vehicle_type, owner_id=owners[v.owner_id_number],
+                compound_id=compounds[v.compound]) for v in new
+    ])
+    for v in new:  # registered_at is set on creation; the demo's cars were registered years ago
+        Vehicle.objects.filter(plate=v.plate).update(
+            registered_at=datetime(v.registered_year, 3, 1, tzinfo=UTC))
+    return Vehicle.objects.count() - before
 
 
 def _load_users(city: DemoCity) -> set[str]:

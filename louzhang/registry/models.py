@@ -56,3 +56,43 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Vehicle(models.Model):
+    """A residents' car (车辆登记): whose it is, where it lives, whether it has left the city.
+
+    In the seed a resident reports a car with Wuhan plates under building 34; the registry must
+    answer at once: a permanent resident's car, not out of the city since 2018.
+    """
+
+    plate = models.CharField(_("plate"), max_length=12, unique=True)  # normalised: 鄂A12345
+    vehicle_type = models.CharField(_("vehicle type"), max_length=30, blank=True)
+    owner = models.ForeignKey(
+        Resident, on_delete=models.SET_NULL, null=True, blank=True, related_name="vehicles",
+        verbose_name=_("owner"),
+    )
+    #: the owner's name and phone as the file gave them, when the owner is not a registered resident
+    owner_name = PersonalCharField(
+        _("owner name"), max_length=50, blank=True, kind=Kind.NAME, sensitivity=Sensitivity.PERSONAL
+    )
+    owner_phone = PersonalCharField(
+        _("owner phone"), max_length=20, blank=True, kind=Kind.PHONE, sensitivity=Sensitivity.PERSONAL
+    )
+    compound = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="vehicles",
+        limit_choices_to={"level": Level.COMPOUND}, verbose_name=_("home compound"),
+    )
+    registered_at = models.DateTimeField(_("registered since"), auto_now_add=True)
+    #: last time the car is known to have left the city (checkpoints record it later)
+    left_city_at = models.DateTimeField(_("last left the city"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    jurisdiction_path = "compound__path"
+
+    class Meta:
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+
+    def __str__(self) -> str:
+        return self.plate

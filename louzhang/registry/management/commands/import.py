@@ -9,16 +9,18 @@ from django.core.management.base import CommandError, CommandParser
 
 from louzhang.accounts.models import User
 from louzhang.core.commands import LouzhangCommand
-from louzhang.registry.importing.residents import ImportFileError, import_residents
+from louzhang.registry.importing.engine import ImportFileError
+from louzhang.registry.importing.residents import import_residents
+from louzhang.registry.importing.vehicles import import_vehicles
 
-KINDS = ("residents",)
+IMPORTERS = {"residents": import_residents, "vehicles": import_vehicles}
 
 
 class Command(LouzhangCommand):
-    help = "Import residents from CSV or XLSX: `louzhang import residents FILE [--rejects PATH] [--json]`."
+    help = "Import from CSV or XLSX: `louzhang import residents|vehicles FILE [--rejects PATH] [--json]`."
 
     def arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=KINDS)
+        parser.add_argument("kind", choices=sorted(IMPORTERS))
         parser.add_argument("file", type=Path)
         parser.add_argument("--rejects", type=Path, default=None,
                             help="where to write the rejected rows (default: FILE-rejects.csv)")
@@ -41,7 +43,7 @@ class Command(LouzhangCommand):
 
             bar = tqdm(unit=" rows", desc=options["file"].name, file=sys.stderr)
         try:
-            summary = import_residents(
+            summary = IMPORTERS[options["kind"]](
                 options["file"], actor=actor, compound_code=options["compound"],
                 rejects_path=options["rejects"], progress=bar.update if bar else None,
             )
