@@ -162,6 +162,8 @@ def test_wuhan_plates_map_to_the_wuhan_division_code():
         ("粤Z1234澳", "macao", "粤Z1234澳"),
         ("沪A1234领", "consulate", "沪A1234领"),
         ("使014578", "embassy", "使014578"),
+        ("粤BA12345", "new_energy_small", "粤BA12345"),
+        ("蒙B・12345", "ordinary", "蒙B12345"),
     ],
 )
 def test_plate_formats(raw, kind, normalised):

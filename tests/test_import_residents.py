@@ -124,7 +124,7 @@ def test_warden_can_import_only_into_own_buildings(tmp_path, warden, warden_jy):
     # rows 1-2 are the title and a blank line, row 3 the header
     assert "household outside your jurisdiction" in reasons[5]
     assert "no compound" in reasons[6]
-    assert "registered outside your jurisdiction" in reasons[7]
+    assert "cannot be registered from your jurisdiction" in reasons[7]
     outsider.refresh_from_db()
     assert "/150207001001001/" in outsider.household.path  # not moved
     assert not Resident.objects.filter(id_number=LI).exists()
@@ -194,3 +194,68 @@ def test_import_is_audited_under_its_compound(messy, warden):
     event = AuditEvent.objects.filter(object_type="registry.import.residents").latest("id")
     assert event.actor == warden and event.area_path.endswith(f"/{BAOLI}/")
     assert event.detail["read"] == 11
+
+
+@pytest.mark.django_db
+def test_strange_cells_cost_their_row_not_the_import(tmp_path):
+    good = make_id_number("150202", __import__("datetime").date(1980, 1, 1), 91)
+    path = xlsx(tmp_path / "odd.xlsx", [
+        ["姓名", "身份证号", "小区", "住址"],
+        ["甲", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 11), "保利百合", "34号楼十十单元602"],
+        ["乙", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 21), "保利百合", "34号楼零单元602"],
+        ["丙", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 31), "保利百合", "99999999999999999999号楼1单元602"],
+        ["丁", __import__("datetime").datetime(2020, 1, 1), "保利百合", "34号楼二单元602"],
+        ["戊", True, "保利百合", "34号楼二单元602"],
+        ["己", "\u200b'" + good, "保利百合", "34号楼二单元602"],
+    ])
+    summary = import_residents(path)
+    assert (summary.read, summary.created, summary.rejected) == (6, 1, 5)
+    assert Resident.objects.get(id_number=good).name == "己"
+
+
+@pytest.mark.django_db
+def test_a_file_without_a_column_keeps_what_is_registered(tmp_path):
+    full = xlsx(tmp_path / "a.xlsx", [["姓名", "身份证号", "手机号", "人员类型", "备注", "住址"],
+                                      ["张建国", ZHANG, "13812345678", "租户", "独居", "34号楼二单元6楼西户"]])
+    import_residents(full, compound_code=BAOLI)
+    short = xlsx(tmp_path / "b.xlsx", [["姓名", "身份证号", "住址"], ["张建国", ZHANG, "34号楼二单元6楼东户"]])
+    summary = import_residents(short, compound_code=BAOLI)
+    assert summary.updated == 1
+    person = Resident.objects.get(id_number=ZHANG)
+    assert (person.phone, person.residency, person.note) == ("13812345678", "tenant", "独居")
+    assert person.household.name == "6楼东户"
+
+
+@pytest.mark.django_db
+def test_compound_option_does_not_silently_override_the_column(tmp_path):
+    path = xlsx(tmp_path / "a.xlsx", [["姓名", "身份证号", "小区", "住址"],
+                                      ["张建国", ZHANG, "富贵佳园", "34号楼二单元6楼西户"],
+                                      ["李秀英", LI, "保利百合", "34号楼二单元6楼东户"]])
+    summary = import_residents(path, compound_code=BAOLI)
+    assert (summary.created, summary.rejected) == (1, 1)
+    assert "--compound" in rejects(summary)[0]["错误原因"]
+
+
+@pytest.mark.django_db
+def test_probing_for_people_elsewhere_is_audited(tmp_path, warden):
+    from louzhang.audit.models import AuditEvent
+
+    outsider = Resident.objects.filter(household__path__contains="/150207001001001/").first()
+    path = xlsx(tmp_path / "p.xlsx", [["姓名", "身份证号", "小区", "住址"],
+                                      [outsider.name, outsider.id_number, "保利百合", "34号楼二单元6楼西户"]])
+    import_residents(path, actor=warden)
+    event = AuditEvent.objects.filter(object_type="registry.import.residents").latest("id")
+    assert event.detail["conflicts"] == [outsider.id_number]
+
+
+@pytest.mark.django_db
+def test_a_run_stopped_half_way_is_still_audited(tmp_path):
+    from louzhang.audit.models import AuditEvent
+
+    path = tmp_path / "mixed.csv"
+    good = "".join(f"居民{i},{make_id_number('150202', __import__('datetime').date(1980, 1, 1), i)},34号楼二单元6楼西户\n" for i in range(1, 6))
+    path.write_bytes(("姓名,身份证号,住址\n" + good).encode("utf-8") + b"x" * (300 * 1024) + "\n张三,1,2\n".encode("gb18030"))
+    with pytest.raises(ImportFileError):
+        import_residents(path, compound_code=BAOLI)
+    event = AuditEvent.objects.filter(object_type="registry.import.residents").latest("id")
+    assert event.detail["read"] >= 5

@@ -118,3 +118,14 @@ def test_warden_imports_cars_of_own_residents_only(tmp_path, warden):
     assert "not wholly yours" in reasons[5][1]
     assert reasons[6][0] == "小区"
     assert list(Vehicle.objects.filter(plate__startswith="蒙B7000").values_list("plate", flat=True)) == ["蒙B70001"]
+
+
+@pytest.mark.django_db
+def test_building_warden_can_correct_a_car_they_registered(tmp_path, warden):
+    mine = Resident.objects.filter(household__code__startswith=f"{BAOLI}-34-").first()
+    path = xlsx(tmp_path / "c.xlsx", [["车牌号", "车辆类型", "车主身份证号", "小区"], ["蒙B70011", "SUV", mine.id_number, "保利百合"]])
+    assert import_vehicles(path, actor=warden).created == 1
+    path = xlsx(tmp_path / "c.xlsx", [["车牌号", "车辆类型", "车主身份证号", "小区"], ["蒙B70011", "小型轿车", mine.id_number, "保利百合"]])
+    summary = import_vehicles(path, actor=warden)
+    assert (summary.updated, summary.rejected) == (1, 0)
+    assert Vehicle.objects.get(plate="蒙B70011").vehicle_type == "小型轿车"

@@ -45,7 +45,9 @@ def check_character(first17: str) -> str:
 
 def normalise(raw: object) -> str:
     """Full-width digits and letters folded, spaces dropped, a lowercase x raised."""
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    text = unicodedata.normalize("NFKC", str(raw))
+    # zero-width and other format characters from copy-paste, and Excel's text-marking apostrophe
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip().lstrip("'")
     return re.sub(r"[\s\-]", "", text).upper()
 
 
@@ -54,8 +56,8 @@ def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
         raise IdentifierError("ID number is empty")
     if isinstance(raw, float | int) and not isinstance(raw, bool):
         raise IdentifierError(
-            f"ID number was stored as a number ({raw!r}): Excel has lost its last digits; "
-            "format the column as text and type it again"
+            f"ID number was stored as a number ({raw!r}): spreadsheets keep only 15 significant "
+            "digits of a number; format the column as text and type it again"
         )
     text = normalise(raw)
     if _EXCEL_DAMAGE.match(text):

@@ -20,7 +20,8 @@ DATA = Path(__file__).resolve().parent / "data" / "plate_prefixes.tsv"
 
 _SERIAL = "[A-HJ-NP-Z0-9]"  # GA 36: the letters I and O are never used
 _PATTERNS = [
-    ("new_energy_small", re.compile(rf"^[DF]{_SERIAL}\d{{4}}$")),
+    # small new-energy cars: D, A, B, C, E (battery) or F, G, H, J, K (hybrid) first
+    ("new_energy_small", re.compile(rf"^[A-HJK]{_SERIAL}\d{{4}}$")),
     ("new_energy_large", re.compile(r"^\d{5}[DF]$")),
     ("ordinary", re.compile(rf"^{_SERIAL}{{5}}$")),
     ("police", re.compile(rf"^{_SERIAL}{{4}}警$")),
@@ -74,7 +75,7 @@ def city_code(province_code: str, city: str) -> str:
 
 def normalise_plate(raw: object) -> str:
     text = unicodedata.normalize("NFKC", str(raw or "")).upper()
-    return re.sub(r"[\s·•.\-_]", "", text)
+    return re.sub(r"[\s·•・.\-_]", "", text)
 
 
 def parse_plate(raw: object) -> Plate:

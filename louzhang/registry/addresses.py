@@ -43,7 +43,8 @@ def chinese_number(text: str) -> int:
     text = text.strip()
     if text.isdigit():
         return int(text)
-    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
+    # digits alone (一二 = 12), or at most one 十 with one digit either side
+    if not re.fullmatch(r"[零〇一二两三四五六七八九]+|[一二两三四五六七八九]?十[一二三四五六七八九]?", text):
         raise ValueError(text)
     if "十" in text:
         tens, _, ones = text.partition("十")
@@ -105,10 +106,21 @@ def household_address(
         floor_no, door = int(room_text[:-2]), int(room_text[-2:])
         if floor_no < 1 or door < 1:
             raise IdentifierError(f"room {room!r} has no floor or door in {where!r}")
-        return HouseholdAddress(building_text, unit_no, floor_no, door, side=False)
+        return _checked(HouseholdAddress(building_text, unit_no, floor_no, door, side=False), where)
     if floor is None or side is None:
         raise IdentifierError(f"no floor and door in {where!r}")
-    floor_no = chinese_number(floor)
-    if not 1 <= floor_no <= 99 or not 1 <= unit_no <= 99:
+    try:
+        floor_no = chinese_number(floor)
+    except ValueError:
+        raise IdentifierError(f"floor {floor!r} not understood in {where!r}") from None
+    return _checked(HouseholdAddress(building_text, unit_no, floor_no, SIDES[side], side=True), where)
+
+
+def _checked(address: HouseholdAddress, where: str) -> HouseholdAddress:
+    """Numbers a real building has: buildings up to 9999 (with an optional letter), units and
+    floors 1-99."""
+    if not re.fullmatch(r"[1-9]\d{0,3}[A-Z]?", address.building):
+        raise IdentifierError(f"building number {address.building!r} out of range in {where!r}")
+    if not 1 <= address.unit <= 99 or not 1 <= address.floor <= 99:
         raise IdentifierError(f"floor or unit out of range in {where!r}")
-    return HouseholdAddress(building_text, unit_no, floor_no, SIDES[side], side=True)
+    return address

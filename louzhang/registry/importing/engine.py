@@ -5,6 +5,7 @@ that validates one row and one that writes a batch of valid rows."""
 from __future__ import annotations
 
 import csv
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from louzhang.areas.jurisdiction import EVERYTHING, Jurisdiction, jurisdiction_for
 from louzhang.areas.models import Area, Level
@@ -20,6 +22,7 @@ from louzhang.audit.services import audit_record
 from louzhang.registry.importing.tables import Table, TableError, open_table
 
 BATCH = 5000
+logger = logging.getLogger("louzhang.import")
 R = TypeVar("R")
 
 
@@ -46,6 +49,9 @@ class ImportSummary:
     seconds: float = 0.0
     warnings: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    #: keys (ID numbers, plates) a scoped importer named that are registered elsewhere: audited,
+    #: so probing the registry through imports shows up in the log
+    conflicts: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"read": self.read, "created": self.created, "updated": self.updated,
@@ -78,6 +84,14 @@ class Compounds:
             area = Area.objects.filter(code=code, level=Level.COMPOUND).first()
             self._codes[code] = area if area and self.jurisdiction.navigable(area.path) else None
         return self._codes[code]
+
+    def resolve_with(self, fixed: Area | None, name_or_code: str) -> Area:
+        """The row's compound; with --compound, a row naming another compound is rejected."""
+        if fixed is None:
+            return self.resolve(name_or_code)
+        if name_or_code and name_or_code not in (fixed.code, fixed.name):
+            raise RowRejected("小区", f"row names {name_or_code!r} but the import is for {fixed.name} (--compound)")
+        return fixed
 
     def resolve(self, name_or_code: str) -> Area:
         """The compound a row names, by code or by name; RowRejected (小区) if none or several."""
@@ -160,6 +174,11 @@ def ids_by_code(codes: Iterable[str]) -> dict[str, int]:
 
 
 
+def now_for_db() -> Any:
+    """The current time as the ORM would store it (naive UTC text on SQLite)."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
 def run_update(model: Any, fields: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Plain batched UPDATE … WHERE id = the last value of each row."""
     if not rows:
@@ -238,6 +257,10 @@ class Importer(Generic[R]):
                 summary.warnings += getattr(row, "warnings", 0)
             except RowRejected as exc:
                 summary.rejections.append(Rejection(number, exc.column, exc.reason, cells))
+            except (ValueError, TypeError, OverflowError, KeyError) as exc:
+                # a cell no validator foresaw must cost its row, never the whole import
+                logger.warning("import %s row %s: %r", self.kind, number, exc)
+                summary.rejections.append(Rejection(number, "", f"value not understood ({exc.__class__.__name__})", cells))
             if len(batch) >= BATCH:
                 self._write(batch)
                 batch = []
@@ -253,11 +276,24 @@ class Importer(Generic[R]):
             self.write(batch, self.summary)
 
 
+def run_and_finish(
+    importer: Importer[Any], *, path: Path, actor: Any, rejects_path: Path | None,
+    area: Callable[[], Area | None],
+) -> ImportSummary:
+    """Run, then write the rejects file and the audit event — also when the run stopped half
+    way (what was saved before is on record)."""
+    try:
+        return importer.run()
+    finally:
+        finish(importer, path=path, actor=actor, rejects_path=rejects_path, area=area())
+
+
 def finish(
     importer: Importer[Any], *, path: Path, actor: Any, rejects_path: Path | None, area: Area | None
 ) -> ImportSummary:
-    """Write the rejects file and the audit event of a finished run."""
+    """Write the rejects file and the audit event of a run."""
     summary = importer.summary
+    summary.rejected = len(summary.rejections)
     if summary.rejections:
         target = rejects_path or path.with_name(f"{path.stem}-rejects.csv")
         write_rejects(target, importer.table, summary.rejections)
@@ -266,7 +302,8 @@ def finish(
         actor=actor, action=AuditEvent.Action.CREATE, object_type=f"registry.import.{importer.kind}",
         summary=f"{path.name}: {summary.created} created, {summary.updated} updated, "
                 f"{summary.rejected} rejected",
-        area_path=area.path if area else "", detail=summary.as_dict(),
+        area_path=area.path if area else "",
+        detail={**summary.as_dict(), "conflicts": summary.conflicts[:1000]},
     )
     return summary
 

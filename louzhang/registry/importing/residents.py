@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area, Level, build_path
 from louzhang.identifiers import IdentifierError
@@ -31,10 +29,11 @@ from louzhang.registry.importing.engine import (
     Rejection,
     RowRejected,
     cell,
-    finish,
     ids_by_code,
     insert,
+    now_for_db,
     open_for_import,
+    run_and_finish,
     run_update,
     text,
 )
@@ -86,12 +85,11 @@ def import_residents(
     importer: Importer[_Row] = Importer(
         kind="residents", table=table, key=lambda row: row.id_number, key_column="身份证号",
         validate=lambda number, cells: _validate(number, cells, table, compounds, fixed, jurisdiction),
-        write=lambda rows, summary: _write(rows, summary, jurisdiction, scoped),
+        write=lambda rows, summary: _write(rows, summary, jurisdiction, scoped, _kept(table)),
         progress=progress,
     )
-    importer.run()
-    return finish(importer, path=path, actor=actor, rejects_path=rejects_path,
-                  area=fixed or compounds.first_used)
+    return run_and_finish(importer, path=path, actor=actor, rejects_path=rejects_path,
+                          area=lambda: fixed or compounds.first_used)
 
 
 def _validate(
@@ -128,7 +126,7 @@ def _validate(
         if mapped is None:
             raise RowRejected("人员类型", f"{residency_text!r} is not 常住, 暂住 or 租户")
         residency = mapped
-    compound = fixed or compounds.resolve(text(cell(cells, table, "compound")))
+    compound = compounds.resolve_with(fixed, text(cell(cells, table, "compound")))
     try:
         if "address" in table.columns and text(cell(cells, table, "address")):
             address = parse_address(text(cell(cells, table, "address")))
@@ -204,8 +202,17 @@ def _unit_name(unit: int) -> str:
 _FIELDS = ("name", "gender", "birth_date", "phone", "household_id", "residency", "note")
 
 
-def _write(rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction, scoped: bool) -> None:
-    now = timezone.now()
+def _kept(table: Table) -> list[int]:
+    """Positions in _FIELDS of the optional fields the file has no column for: a file without a
+    phone column must not wipe the phones already registered."""
+    optional = {"phone": "phone", "residency": "residency", "note": "note"}
+    return [_FIELDS.index(f) for f, column in optional.items() if column not in table.columns]
+
+
+def _write(
+    rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction, scoped: bool, kept: list[int]
+) -> None:
+    now = now_for_db()
     households = _ensure_households(rows)
     existing = {
         r[1]: r for r in Resident.objects.filter(id_number__in=[row.id_number for row in rows])
@@ -221,10 +228,18 @@ def _write(rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction,
             to_create.append((row.id_number, *values, False, now, now))
             continue
         if scoped and not jurisdiction.covers(person[-1]):
-            # registered elsewhere: never move or reveal a person outside the importer's area
+            # registered elsewhere: never move, overwrite or locate a person outside the
+            # importer's area; the attempt is audited
+            summary.conflicts.append(row.id_number)
             summary.rejections.append(Rejection(
-                row.number, "身份证号", "this person is registered outside your jurisdiction", row.cells))
+                row.number, "身份证号", "cannot be registered from your jurisdiction; ask the police station",
+                row.cells))
             continue
+        if kept:
+            merged = list(values)
+            for index in kept:
+                merged[index] = person[2 + index]
+            values = tuple(merged)
         if tuple(person[2:-1]) == values:
             summary.unchanged += 1
             continue

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area
 from louzhang.identifiers import IdentifierError
@@ -27,9 +25,10 @@ from louzhang.registry.importing.engine import (
     Rejection,
     RowRejected,
     cell,
-    finish,
     insert,
+    now_for_db,
     open_for_import,
+    run_and_finish,
     run_update,
     text,
 )
@@ -66,12 +65,11 @@ def import_vehicles(
     importer: Importer[_Row] = Importer(
         kind="vehicles", table=table, key=lambda row: row.plate, key_column="车牌号",
         validate=lambda number, cells: _validate(number, cells, table, compounds, fixed),
-        write=lambda rows, summary: _write(rows, summary, jurisdiction, actor is not None),
+        write=lambda rows, summary: _write(rows, summary, jurisdiction, actor is not None, _kept(table)),
         progress=progress,
     )
-    importer.run()
-    return finish(importer, path=path, actor=actor, rejects_path=rejects_path,
-                  area=fixed or compounds.first_used)
+    return run_and_finish(importer, path=path, actor=actor, rejects_path=rejects_path,
+                          area=lambda: fixed or compounds.first_used)
 
 
 def _validate(
@@ -96,12 +94,23 @@ def _validate(
     name = text(cell(cells, table, "owner_name"))[:50]
     if not owner_id and not name:
         raise RowRejected("车主", "give the owner's ID number, or at least the owner's name")
-    compound = fixed or compounds.resolve(text(cell(cells, table, "compound")))
+    compound = compounds.resolve_with(fixed, text(cell(cells, table, "compound")))
     return _Row(number, cells, plate, text(cell(cells, table, "vehicle_type"))[:30], owner_id, name, phone,
                 compound, text(cell(cells, table, "note"))[:200])
 
 
-def _write(rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction, scoped: bool) -> None:
+def _kept(table: Table) -> list[int]:
+    """Positions in _FIELDS of the fields the file has no column for (kept as registered)."""
+    missing = [name for name, columns in (
+        ("vehicle_type", ["vehicle_type"]), ("owner_id", ["owner_id_number", "owner_name"]),
+        ("owner_name", ["owner_name"]), ("owner_phone", ["owner_phone"]), ("note", ["note"]),
+    ) if not any(c in table.columns for c in columns)]
+    return [_FIELDS.index(name) for name in missing]
+
+
+def _write(
+    rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction, scoped: bool, kept: list[int]
+) -> None:
     owners = {
         number: (pk, path) for pk, number, path in Resident.objects.filter(
             id_number__in=[r.owner_id_number for r in rows if r.owner_id_number]
@@ -109,9 +118,9 @@ def _write(rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction,
     }
     existing = {
         v[1]: v for v in Vehicle.objects.filter(plate__in=[r.plate for r in rows])
-        .values_list("id", "plate", *_FIELDS, "compound__path")
+        .values_list("id", "plate", *_FIELDS, "owner__household__path", "compound__path")
     }
-    now = timezone.now()
+    now = now_for_db()
     to_create: list[tuple[Any, ...]] = []
     to_update: list[tuple[Any, ...]] = []
     for row in rows:
@@ -124,14 +133,25 @@ def _write(rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction,
         if scoped and not (owner or jurisdiction.covers(row.compound.path)):
             summary.rejections.append(_rejection(row, "小区", "give the owner's ID number: the compound is not wholly yours"))
             continue
-        values = (row.vehicle_type, owner[0] if owner else None, row.owner_name, row.owner_phone,
+        values: tuple[Any, ...] = (row.vehicle_type, owner[0] if owner else None, row.owner_name, row.owner_phone,
                   row.compound.pk, row.note)
         current = existing.get(row.plate)
         if current is None:
             to_create.append((row.plate, *values, now, now))
-        elif scoped and not jurisdiction.covers(current[-1]):
-            summary.rejections.append(_rejection(row, "车牌号", "this car is registered outside your jurisdiction"))
-        elif tuple(current[2:-1]) == values:
+            continue
+        # a car already registered may be changed by who holds its compound or its owner's home
+        if scoped and not (jurisdiction.covers(current[-1])
+                           or (current[-2] and jurisdiction.covers(current[-2]))):
+            summary.conflicts.append(row.plate)
+            summary.rejections.append(_rejection(
+                row, "车牌号", "cannot be registered from your jurisdiction; ask the police station"))
+            continue
+        if kept:
+            merged = list(values)
+            for index in kept:
+                merged[index] = current[2 + index]
+            values = tuple(merged)
+        if tuple(current[2:-2]) == values:
             summary.unchanged += 1
         else:
             to_update.append((*values, now, current[0]))
