@@ -9,6 +9,7 @@ from louzhang.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("areas/<str:code>/", views.area_detail, name="area"),
+    path("areas/<str:code>/residents.xlsx", views.area_export, name="area-export"),
     path("audit/", views.audit_log, name="audit"),
     path(
         "accounts/login/",

@@ -128,6 +128,7 @@ ZH = {
     "Newer": "较新",
     "Older": "较早",
     "My work": "我的工作",
+    "Export residents (Excel)": "导出居民名单（Excel）",
     "note": "备注",
     "plate": "车牌号",
     "vehicle type": "车辆类型",

@@ -60,11 +60,13 @@ def present(
     *,
     path_of: Callable[[Any], str],
     purpose: str = AuditEvent.Action.VIEW,
+    audit_under: str | None = None,
 ) -> list[Presented]:
     """Personal fields of `objects`, each masked unless the user needs it in full.
 
     Writes one audit event per area for the records shown in full (page views and exports are
-    audited as what they are, `purpose`).
+    audited as what they are, `purpose`), or one event filed under `audit_under` (an export of a
+    whole compound is one event, not one per household).
     """
     if not objects:
         return []
@@ -83,7 +85,7 @@ def present(
             else:
                 values[name] = mask(field.personal_kind, raw)
         if full:
-            full_by_area.setdefault(path, []).append(str(obj.pk))
+            full_by_area.setdefault(audit_under or path, []).append(str(obj.pk))
         result.append(Presented(obj=obj, values=values, full=frozenset(full)))
     model_name = type(objects[0])._meta.label_lower
     for path, ids in full_by_area.items():
