@@ -11,6 +11,7 @@ urlpatterns = [
     path("areas/<str:code>/", views.area_detail, name="area"),
     path("areas/<str:code>/residents.xlsx", views.area_export, name="area-export"),
     path("audit/", views.audit_log, name="audit"),
+    path("search/", views.search, name="search"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

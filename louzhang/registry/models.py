@@ -53,6 +53,10 @@ class Resident(models.Model):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
         ordering = ["household", "-is_head", "birth_date"]
+        indexes = [  # look-ups by name or phone, always combined with the jurisdiction
+            models.Index(fields=["name"], name="resident_name"),
+            models.Index(fields=["phone"], name="resident_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.name

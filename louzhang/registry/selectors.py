@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
 
 from louzhang.accounts.policy import present
-from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.areas.jurisdiction import jurisdiction_for, scope
+from louzhang.identifiers import IdentifierError
+from louzhang.identifiers.id_numbers import parse_id_number
+from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import Plate, parse_plate
-from louzhang.registry.models import Vehicle
+from louzhang.registry.models import Resident, Vehicle
 
 
 @dataclass
@@ -41,3 +45,23 @@ def access_vehicle(user: Any, raw_plate: str) -> VehicleView:
         shown = present(user, [vehicle], path_of=lambda v: v.compound.path)[0]
         name, phone = shown["owner_name"], shown["owner_phone"]
     return VehicleView(vehicle, plate, name, phone, vehicle.owner_id is not None)
+
+
+def find_residents(user: Any, query: str, limit: int = 50) -> list[Resident]:
+    """Residents in the user's jurisdiction whose ID number, phone or name is exactly `query`
+    (ID numbers and phones in any common spelling). Exact matches only: each is one index look-up
+    however large the city."""
+    query = query.strip()
+    if not query:
+        return []
+    conditions = Q(name=query)
+    try:
+        conditions |= Q(id_number=parse_id_number(query).number)
+    except IdentifierError:
+        pass
+    try:
+        conditions |= Q(phone=normalise_phone(query))
+    except IdentifierError:
+        pass
+    found = scope(Resident.objects.filter(conditions), user).select_related("household")
+    return list(found.order_by("household__path")[:limit])

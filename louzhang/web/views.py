@@ -26,6 +26,7 @@ from louzhang.audit.models import AuditEvent
 from louzhang.audit.selectors import audit_events_for, can_browse_audit
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.registry.exports import export_residents
+from louzhang.registry.selectors import find_residents
 
 
 @login_required
@@ -81,6 +82,15 @@ def area_export(request: HttpRequest, code: str) -> HttpResponse:
     filename = quote(f"{area.name}-居民-{timezone.localdate():%Y%m%d}.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Find a resident by ID number, phone or name, within the jurisdiction."""
+    query = request.GET.get("q", "")[:50]
+    found = find_residents(request.user, query)
+    shown = present(request.user, found, path_of=lambda r: r.household.path)
+    return render(request, "web/search.html", {"query": query, "results": shown})
 
 
 @login_required
