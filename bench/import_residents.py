@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import fresh_database  # noqa: E402
 
 
 def main() -> None:
@@ -32,25 +32,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--xlsx", action="store_true", help="also time an XLSX file (≤ 100,000 rows)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="lz-import-"))
-    os.environ["LOUZHANG_VAR_DIR"] = str(tmp)
-    if args.database_url:
-        os.environ["DATABASE_URL"] = args.database_url
-        from bench.jurisdiction import _recreate_postgres
-
-        _recreate_postgres(args.database_url)
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "louzhang.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    tmp = fresh_database(args.database_url, "lz-import-")
     from django.db import connection
 
     from louzhang.demo.services import demo_load
 
-    call_command("migrate", verbosity=0)
     demo_load()
     rows = _generate(args.rows)
     path = tmp / "residents.csv"

@@ -21,14 +21,14 @@ Prints p50/p99 in milliseconds. The PostgreSQL database named in the URL is drop
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import fresh_database  # noqa: E402
 
 
 def main() -> None:
@@ -38,21 +38,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="lz-bench-")
-    os.environ["LOUZHANG_VAR_DIR"] = tmp
-    if args.database_url:
-        os.environ["DATABASE_URL"] = args.database_url
-        _recreate_postgres(args.database_url)
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "louzhang.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    fresh_database(args.database_url, "lz-bench-")
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}  households: {args.households:,}")
     t0 = time.perf_counter()
     warden, commander, district = _build(args.households)
@@ -62,19 +50,6 @@ def main() -> None:
         # autovacuum would build soon after a bulk load (index-only scans need it)
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     _measure(warden, commander, district, args.repeat)
-
-
-def _recreate_postgres(url: str) -> None:
-    from urllib.parse import urlparse
-
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = f"host={parsed.hostname} port={parsed.port or 5432} user={parsed.username} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _build(households: int):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ Full views are written to the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,3 @@ def roles_of(user: Any) -> set[str]:
         user.__dict__["_lz_roles"] = cache
     return cache
 
-
-def has_role(user: Any, roles: Iterable[str]) -> bool:
-    return bool(roles_of(user) & set(roles))

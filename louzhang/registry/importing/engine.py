@@ -19,11 +19,13 @@ from louzhang.areas.jurisdiction import EVERYTHING, Jurisdiction, jurisdiction_f
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
+from louzhang.identifiers import IdentifierError
 from louzhang.registry.importing.tables import Table, TableError, open_table
 
 BATCH = 5000
 logger = logging.getLogger("louzhang.import")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class ImportFileError(Exception):
@@ -131,6 +133,25 @@ def _text(value: Any) -> str:
         value = int(value)
     return str(value).strip()
 
+
+
+def checked(column: str, parse: Callable[[Any], T], value: Any) -> T:
+    """`parse(value)`, an IdentifierError becoming the row's rejection in `column`."""
+    try:
+        return parse(value)
+    except IdentifierError as exc:
+        raise RowRejected(column, str(exc)) from None
+
+
+def keep_registered(values: tuple[Any, ...], current: tuple[Any, ...], kept: list[int]) -> tuple[Any, ...]:
+    """`values` with the positions in `kept` (fields the file has no column for) taken from the
+    registered record `current`, so a file without a phone column does not wipe phones."""
+    if not kept:
+        return values
+    merged = list(values)
+    for index in kept:
+        merged[index] = current[index]
+    return tuple(merged)
 
 
 def cell(cells: list[Any], table: Table, field_name: str) -> Any:

@@ -29,8 +29,10 @@ from louzhang.registry.importing.engine import (
     Rejection,
     RowRejected,
     cell,
+    checked,
     ids_by_code,
     insert,
+    keep_registered,
     now_for_db,
     open_for_import,
     run_and_finish,
@@ -101,10 +103,7 @@ def _validate(
         raise RowRejected("姓名", "name is empty")
     if len(name) > 50:
         raise RowRejected("姓名", "name longer than 50 characters")
-    try:
-        identity = parse_id_number(cell(cells, table, "id_number"))
-    except IdentifierError as exc:
-        raise RowRejected("身份证号", str(exc)) from None
+    identity = checked("身份证号", parse_id_number, cell(cells, table, "id_number"))
     gender_text = text(cell(cells, table, "gender"))
     if gender_text:
         gender = GENDER.get(gender_text.upper())
@@ -115,10 +114,7 @@ def _validate(
     phone_raw = cell(cells, table, "phone")
     phone = ""
     if text(phone_raw):
-        try:
-            phone = normalise_phone(phone_raw if not isinstance(phone_raw, int) else str(phone_raw))
-        except IdentifierError as exc:
-            raise RowRejected("手机号", str(exc)) from None
+        phone = checked("手机号", normalise_phone, str(phone_raw) if isinstance(phone_raw, int) else phone_raw)
     residency_text = text(cell(cells, table, "residency"))
     residency = Resident.Residency.PERMANENT
     if residency_text:
@@ -235,11 +231,7 @@ def _write(
                 row.number, "身份证号", "cannot be registered from your jurisdiction; ask the police station",
                 row.cells))
             continue
-        if kept:
-            merged = list(values)
-            for index in kept:
-                merged[index] = person[2 + index]
-            values = tuple(merged)
+        values = keep_registered(values, person[2:-1], kept)
         if tuple(person[2:-1]) == values:
             summary.unchanged += 1
             continue

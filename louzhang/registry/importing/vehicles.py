@@ -14,7 +14,6 @@ from typing import Any
 
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area
-from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import parse_plate
@@ -25,7 +24,9 @@ from louzhang.registry.importing.engine import (
     Rejection,
     RowRejected,
     cell,
+    checked,
     insert,
+    keep_registered,
     now_for_db,
     open_for_import,
     run_and_finish,
@@ -75,22 +76,13 @@ def import_vehicles(
 def _validate(
     number: int, cells: list[Any], table: Table, compounds: Compounds, fixed: Area | None
 ) -> _Row:
-    try:
-        plate = parse_plate(cell(cells, table, "plate")).plate
-    except IdentifierError as exc:
-        raise RowRejected("车牌号", str(exc)) from None
+    plate = checked("车牌号", parse_plate, cell(cells, table, "plate")).plate
     owner_id = ""
     if text(cell(cells, table, "owner_id_number")):
-        try:
-            owner_id = parse_id_number(cell(cells, table, "owner_id_number")).number
-        except IdentifierError as exc:
-            raise RowRejected("车主身份证号", str(exc)) from None
+        owner_id = checked("车主身份证号", parse_id_number, cell(cells, table, "owner_id_number")).number
     phone = ""
     if text(cell(cells, table, "owner_phone")):
-        try:
-            phone = normalise_phone(text(cell(cells, table, "owner_phone")))
-        except IdentifierError as exc:
-            raise RowRejected("车主电话", str(exc)) from None
+        phone = checked("车主电话", normalise_phone, text(cell(cells, table, "owner_phone")))
     name = text(cell(cells, table, "owner_name"))[:50]
     if not owner_id and not name:
         raise RowRejected("车主", "give the owner's ID number, or at least the owner's name")
@@ -146,11 +138,7 @@ def _write(
             summary.rejections.append(_rejection(
                 row, "车牌号", "cannot be registered from your jurisdiction; ask the police station"))
             continue
-        if kept:
-            merged = list(values)
-            for index in kept:
-                merged[index] = current[2 + index]
-            values = tuple(merged)
+        values = keep_registered(values, current[2:-2], kept)
         if tuple(current[2:-2]) == values:
             summary.unchanged += 1
         else:
