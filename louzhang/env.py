@@ -69,3 +69,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    """Comma-separated whole numbers, rising (e.g. escalation steps "60,240")."""
+    items = env_list(name, [str(v) for v in default])
+    try:
+        values = [int(item) for item in items]
+    except ValueError:
+        raise ConfigurationError(f"{name}={','.join(items)!r}: expected whole numbers separated by commas") from None
+    if any(v < 0 for v in values) or values != sorted(values):
+        raise ConfigurationError(f"{name}={','.join(items)!r}: expected rising numbers, none below 0")
+    return values

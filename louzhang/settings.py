@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from louzhang.env import (
     ConfigurationError,
     env_bool,
+    env_float,
     env_int,
+    env_int_list,
     env_list,
     env_str,
 )
@@ -59,12 +61,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "louzhang.core",
     "louzhang.areas",
     "louzhang.accounts",
     "louzhang.audit",
     "louzhang.registry",
     "louzhang.checkpoints",
+    "louzhang.worker",
+    "louzhang.notifications",
+    "louzhang.followups",
     "louzhang.web",
     "louzhang.demo",
 ]
@@ -100,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "louzhang.notifications.context_processors.inbox",
             ],
         },
     },
@@ -226,11 +234,43 @@ LOUZHANG_API_RATE_ANON = env_str("LOUZHANG_API_RATE_ANON", "120/m")
 # Last-used time of a token is written at most this often (seconds): not one write per request.
 LOUZHANG_TOKEN_TOUCH_SECONDS = 60
 
+# --- Background work and the closed loop -----------------------------------------------------
+
+#: the address people open links in notifications with (group chats, SMS)
+LOUZHANG_BASE_URL = env_str("LOUZHANG_BASE_URL", "http://localhost:8000")
+#: "database" (default: nothing but the database) or "rq" (Redis, for several worker machines)
+LOUZHANG_TASKS_BACKEND = env_str("LOUZHANG_TASKS_BACKEND", "database")
+if LOUZHANG_TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+elif LOUZHANG_TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ConfigurationError("LOUZHANG_TASKS_BACKEND=rq: set REDIS_URL as well")
+    INSTALLED_APPS += ["django_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+else:
+    raise ConfigurationError(
+        f"LOUZHANG_TASKS_BACKEND: {LOUZHANG_TASKS_BACKEND!r} is not one of database, rq")
+LOUZHANG_WORKER_TICK_SECONDS = env_float("LOUZHANG_WORKER_TICK_SECONDS", 2.0)
+#: a worker not seen for this long is taken for dead: its tasks are taken up again
+LOUZHANG_WORKER_STALE_SECONDS = env_int("LOUZHANG_WORKER_STALE_SECONDS", 60, minimum=5)
+LOUZHANG_OUTBOX_SWEEP_SECONDS = env_float("LOUZHANG_OUTBOX_SWEEP_SECONDS", 2.0)
+#: how long one sender holds a delivery; a sender killed mid-send lets it go after this
+LOUZHANG_DELIVERY_LEASE_SECONDS = env_int("LOUZHANG_DELIVERY_LEASE_SECONDS", 60, minimum=1)
+LOUZHANG_DELIVERY_TIMEOUT_SECONDS = env_float("LOUZHANG_DELIVERY_TIMEOUT_SECONDS", 10.0)
+#: failed attempts (rate limits do not count) before a delivery is given up and shown as failed
+LOUZHANG_DELIVERY_MAX_FAILURES = env_int("LOUZHANG_DELIVERY_MAX_FAILURES", 8, minimum=1)
+#: remind the owner this many minutes after a follow-up's due time
+LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES = env_int("LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES", 0, minimum=0)
+#: escalate to the next tier of commanders (station, branch, city …) this many minutes after due
+LOUZHANG_ESCALATE_AFTER_MINUTES = env_int_list("LOUZHANG_ESCALATE_AFTER_MINUTES", [60, 240])
+LOUZHANG_ESCALATION_CHECK_SECONDS = env_int("LOUZHANG_ESCALATION_CHECK_SECONDS", 60, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

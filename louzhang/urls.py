@@ -4,6 +4,8 @@ from django.urls import include, path, re_path
 
 from louzhang.api.main import api
 from louzhang.api.problems import not_found_view
+from louzhang.followups import views as followups
+from louzhang.notifications import views as notifications
 from louzhang.web import views
 
 urlpatterns = [
@@ -12,6 +14,17 @@ urlpatterns = [
     path("areas/<str:code>/residents.xlsx", views.area_export, name="area-export"),
     path("audit/", views.audit_log, name="audit"),
     path("search/", views.search, name="search"),
+    path("areas/<str:code>/assign/", followups.area_assign, name="area-assign"),
+    path("followups/", followups.followup_list, name="followups"),
+    path("followups/<int:pk>/", followups.followup_detail, name="followup"),
+    path("followups/<int:pk>/acknowledge", followups.followup_acknowledge_view, name="followup-acknowledge"),
+    path("followups/<int:pk>/close", followups.followup_close_view, name="followup-close"),
+    path("followups/<int:pk>/reassign", followups.followup_reassign_view, name="followup-reassign"),
+    path("inbox/", notifications.inbox, name="inbox"),
+    path("inbox/read", notifications.inbox_read, name="inbox-read"),
+    path("deliveries/", notifications.deliveries, name="deliveries"),
+    path("deliveries/<int:pk>/send-again", notifications.delivery_retry, name="delivery-retry"),
+    path("channels/", notifications.channels, name="channels"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

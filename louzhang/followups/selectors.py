@@ -1,0 +1,57 @@
+"""Reads for follow-ups, always from the user's jurisdiction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from louzhang.accounts.models import Role
+from louzhang.areas.jurisdiction import jurisdiction_for, scope
+from louzhang.areas.models import Area
+from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent
+
+#: roles that see follow-ups of their area (gate staff, checkpoint officers and unit
+#: representatives record events; they do not follow them up)
+FOLLOWUP_ROLES = (Role.WARDEN, Role.COMMANDER, Role.HEALTH)
+#: roles that may act on a follow-up of their area (besides its owner)
+ACTING_ROLES = (Role.WARDEN, Role.COMMANDER)
+
+
+def followups_visible(user: Any) -> QuerySet[FollowUp]:
+    return scope(FollowUp.objects.select_related("area", "owner"), user, roles=FOLLOWUP_ROLES)
+
+
+def followups_urgent_first(queryset: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    """Open work first, then urgent before normal, then the earliest due (overdue on top)."""
+    return queryset.order_by("-priority", "due_at", "id")
+
+
+def my_followups(user: Any) -> QuerySet[FollowUp]:
+    """What the user owns and must still do, most urgent first."""
+    return followups_urgent_first(
+        followups_visible(user).filter(owner=user, state__in=ACTIVE_STATES))
+
+
+def access_followup(user: Any, pk: int | str) -> FollowUp:
+    """The follow-up, if the user may see it; "not found" for missing and forbidden alike."""
+    try:
+        return followups_visible(user).get(pk=int(pk))
+    except (FollowUp.DoesNotExist, ValueError):
+        raise Http404("no such follow-up") from None
+
+
+def may_act(user: Any, followup: FollowUp) -> bool:
+    if followup.owner_id == user.pk:
+        return True
+    return jurisdiction_for(user, roles=ACTING_ROLES).covers(followup.area.path)
+
+
+def may_command(user: Any, area: Area) -> bool:
+    """Assign tasks and reassign follow-ups in `area`."""
+    return jurisdiction_for(user, roles=[Role.COMMANDER]).covers(area.path)
+
+
+def followup_history(followup: FollowUp) -> QuerySet[FollowUpEvent]:
+    return followup.events.select_related("actor")

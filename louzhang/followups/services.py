@@ -1,0 +1,233 @@
+"""Writes for follow-ups: open (deduplicated), acknowledge, close, reassign, and the clock that
+reminds owners and escalates to commanders.
+
+Every transition is a conditional UPDATE on the current state — two officers tapping "done" at
+once cannot both win — and every change is written to the follow-up's history and announced in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from louzhang.accounts.models import Role, User
+from louzhang.areas.models import Area, Level
+from louzhang.audit.services import audit_record
+from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent, Priority, State
+from louzhang.followups.owners import Responsible, escalation_targets, owner_for
+from louzhang.followups.rules import kind_label
+from louzhang.notifications.services import Recipient, announce
+
+logger = logging.getLogger("louzhang.followups")
+
+
+class FollowUpError(Exception):
+    """A change that cannot be made as asked; the message says why."""
+
+
+def _link(followup: FollowUp) -> str:
+    return settings.LOUZHANG_BASE_URL.rstrip("/") + reverse("followup", args=[followup.pk])
+
+
+def where(area: Area) -> str:
+    """The place in words, below the city: 东河区 保利百合 34号楼."""
+    paths = area.ancestor_paths()
+    names = dict(Area.objects.filter(path__in=paths, level__gt=Level.CITY)
+                 .exclude(level__in=[Level.SUBDISTRICT, Level.COMMUNITY])
+                 .values_list("path", "name"))
+    return " ".join([*(names[p] for p in paths if p in names), area.name])
+
+
+def _announce(followup: FollowUp, recipients: Sequence[Recipient], reason: str) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        label = kind_label(followup.kind)
+        prefix = {
+            "opened": "",
+            "reminder": _("[Overdue] "),
+            "escalated": _("[Escalated] "),
+            "reassigned": _("[Reassigned] "),
+        }[reason]
+        title = f"{prefix}【{label}】{followup.summary}"
+        due = timezone.localtime(followup.due_at).strftime("%m-%d %H:%M")
+        lines = [
+            _("Where: %(where)s") % {"where": where(followup.area)},
+            _("To do: %(action)s") % {"action": followup.action},
+            _("Due: %(due)s") % {"due": due},
+        ]
+        if followup.owner is not None:
+            lines.append(_("Responsible: %(owner)s") % {"owner": followup.owner})
+        else:
+            lines.append(_("Responsible: nobody assigned — a commander must assign it"))
+    announce(area=followup.area, recipients=recipients, title=title, text="\n".join(lines),
+             link=_link(followup), followup=followup)
+
+
+def _event(followup: FollowUp, kind: str, *, actor: User | None = None, note: str = "",
+           detail: dict[str, Any] | None = None) -> None:
+    FollowUpEvent.objects.create(followup=followup, kind=kind, actor=actor, note=note,
+                                 detail=detail or {})
+
+
+def followup_open(
+    *,
+    rule: str,
+    kind: str,
+    subject_type: str,
+    subject_id: str,
+    area: Area,
+    summary: str,
+    action: str,
+    due_in: timedelta,
+    priority: int = Priority.NORMAL,
+    detail: dict[str, Any] | None = None,
+    actor: User | None = None,
+    owner: Responsible | None = None,
+) -> tuple[FollowUp, bool]:
+    """Open a follow-up, or, if one for the same rule and subject is still open, note on that
+    one that it happened again. Returns the follow-up and whether it was created."""
+    active = FollowUp.objects.filter(rule=rule, subject_type=subject_type,
+                                     subject_id=str(subject_id), state__in=ACTIVE_STATES)
+    with transaction.atomic():
+        existing = active.first()
+        if existing is None:
+            owner = owner or owner_for(area)
+            now = timezone.now()
+            try:
+                with transaction.atomic():  # a savepoint: a racing twin may win the unique index
+                    followup = FollowUp.objects.create(
+                        kind=kind, rule=rule, subject_type=subject_type, subject_id=str(subject_id),
+                        area=area, summary=summary[:300], action=action[:200], priority=priority,
+                        owner=owner.user, owner_role=owner.role, opened_at=now, due_at=now + due_in,
+                    )
+            except IntegrityError:
+                existing = active.first()
+                if existing is None:
+                    raise
+            else:
+                _event(followup, FollowUpEvent.Kind.OPENED, actor=actor, detail=detail)
+                if owner.user is not None:
+                    _announce(followup, [Recipient(owner.user, owner.role)], "opened")
+                else:
+                    # nobody answers for this area: tell every commander above it
+                    _announce(followup, _commanders(area), "opened")
+                return followup, True
+        FollowUp.objects.filter(pk=existing.pk).update(repeats=F("repeats") + 1)
+        _event(existing, FollowUpEvent.Kind.REPEATED, actor=actor, note=summary[:300],
+               detail=detail)
+        return existing, False
+
+
+def _commanders(area: Area) -> list[Recipient]:
+    from louzhang.followups.owners import commander_tiers
+
+    return [Recipient(u, Role.COMMANDER) for tier in commander_tiers(area) for u in tier]
+
+
+def followup_assign(*, actor: User, area: Area, summary: str, action: str, due_in: timedelta,
+                    priority: int = Priority.NORMAL) -> FollowUp:
+    """A commander gives the warden of an area a task by hand (核查, 走访 …)."""
+    if not summary.strip() or not action.strip():
+        raise FollowUpError(_("Say what happened and what to do."))
+    followup, _created = followup_open(
+        rule="manual", kind="task", subject_type="task", subject_id=f"{area.code}:{timezone.now().timestamp()}",
+        area=area, summary=summary.strip(), action=action.strip(), due_in=due_in, priority=priority,
+        actor=actor,
+    )
+    return followup
+
+
+def followup_acknowledge(*, followup: FollowUp, actor: User) -> bool:
+    with transaction.atomic():
+        changed = FollowUp.objects.filter(pk=followup.pk, state=State.OPEN).update(
+            state=State.ACKNOWLEDGED, updated_at=timezone.now())
+        if changed:
+            _event(followup, FollowUpEvent.Kind.ACKNOWLEDGED, actor=actor)
+    return bool(changed)
+
+
+def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str) -> bool:
+    """Done with a finding (what was found and done), or cancelled with a reason.
+
+    Returns False when somebody else closed it first.
+    """
+    finding = finding.strip()
+    if not finding:
+        raise FollowUpError(_("Write the finding: what you found and what was done.") if done
+                            else _("Write why it is cancelled."))
+    new_state = State.DONE if done else State.CANCELLED
+    now = timezone.now()
+    with transaction.atomic():
+        changed = FollowUp.objects.filter(pk=followup.pk, state__in=ACTIVE_STATES).update(
+            state=new_state, finding=finding[:4000], closed_at=now, closed_by=actor, updated_at=now)
+        if changed:
+            _event(followup, FollowUpEvent.Kind.DONE if done else FollowUpEvent.Kind.CANCELLED,
+                   actor=actor, note=finding[:4000])
+            audit_record(actor=actor, action="change", object_type="followups.followup",
+                         object_id=followup.pk, area_path=followup.area.path,
+                         summary=f"follow-up {new_state}")
+    return bool(changed)
+
+
+def followup_reassign(*, followup: FollowUp, actor: User, owner: User, role: str = Role.WARDEN) -> bool:
+    from louzhang.areas.jurisdiction import jurisdiction_for
+
+    if not jurisdiction_for(owner, roles=[role]).covers(followup.area.path):
+        raise FollowUpError(_("%(user)s does not answer for this area.") % {"user": owner})
+    with transaction.atomic():
+        changed = FollowUp.objects.filter(pk=followup.pk, state__in=ACTIVE_STATES).update(
+            owner=owner, owner_role=role, updated_at=timezone.now())
+        if changed:
+            followup.owner, followup.owner_role = owner, role
+            _event(followup, FollowUpEvent.Kind.REASSIGNED, actor=actor,
+                   detail={"owner": owner.username})
+            _announce(followup, [Recipient(owner, role)], "reassigned")
+    return bool(changed)
+
+
+# --- the clock -------------------------------------------------------------------------------
+
+
+def followups_escalate(now: datetime | None = None) -> dict[str, int]:
+    """Remind owners of follow-ups past due, then escalate step by step to the commanders.
+
+    Thresholds (minutes after the due time) come from settings; each step happens once, by a
+    conditional update, whatever number of workers run this at the same moment.
+    """
+    now = now or timezone.now()
+    counts = {"reminded": 0, "escalated": 0}
+    remind_at = now - timedelta(minutes=settings.LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES)
+    due = FollowUp.objects.filter(state__in=ACTIVE_STATES).select_related("area", "owner")
+    for followup in due.filter(reminded_at__isnull=True, due_at__lte=remind_at)[:500]:
+        with transaction.atomic():
+            if FollowUp.objects.filter(pk=followup.pk, reminded_at__isnull=True,
+                                       state__in=ACTIVE_STATES).update(reminded_at=now):
+                _event(followup, FollowUpEvent.Kind.REMINDED)
+                if followup.owner is not None:
+                    _announce(followup, [Recipient(followup.owner, followup.owner_role)], "reminder")
+                counts["reminded"] += 1
+    for level, minutes in enumerate(settings.LOUZHANG_ESCALATE_AFTER_MINUTES, start=1):
+        limit = now - timedelta(minutes=minutes)
+        for followup in due.filter(escalation_level=level - 1, due_at__lte=limit)[:500]:
+            with transaction.atomic():
+                if not FollowUp.objects.filter(pk=followup.pk, escalation_level=level - 1,
+                                               state__in=ACTIVE_STATES).update(
+                        escalation_level=level, escalated_at=now):
+                    continue
+                owner = Responsible(followup.owner, followup.owner_role)
+                targets = escalation_targets(followup.area, owner, level)
+                _event(followup, FollowUpEvent.Kind.ESCALATED,
+                       detail={"level": level, "to": [u.username for u in targets]})
+                if targets:
+                    _announce(followup, [Recipient(u, Role.COMMANDER) for u in targets], "escalated")
+                counts["escalated"] += 1
+    return counts

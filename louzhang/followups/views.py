@@ -1,0 +1,166 @@
+"""Follow-up pages: a warden's list on the phone, a commander's board, one follow-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from louzhang.accounts.models import Role, User
+from louzhang.accounts.policy import roles_of
+from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.areas.selectors import access_area
+from louzhang.followups.models import ACTIVE_STATES, FollowUp, Priority, State
+from louzhang.followups.selectors import (
+    access_followup,
+    followup_history,
+    followups_urgent_first,
+    followups_visible,
+    may_act,
+    may_command,
+    my_followups,
+)
+from louzhang.followups.services import (
+    FollowUpError,
+    followup_acknowledge,
+    followup_assign,
+    followup_close,
+    followup_reassign,
+)
+
+VIEWS = ("mine", "active", "overdue", "closed")
+
+
+@login_required
+def followup_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    commands = Role.COMMANDER in roles_of(user) or user.is_superuser
+    view = request.GET.get("view") or ("active" if commands else "mine")
+    if view not in VIEWS:
+        view = "mine"
+    now = timezone.now()
+    visible = followups_visible(user)
+    if view == "mine":
+        items = my_followups(user)
+    elif view == "active":
+        items = followups_urgent_first(visible.filter(state__in=ACTIVE_STATES))
+    elif view == "overdue":
+        items = followups_urgent_first(visible.filter(state__in=ACTIVE_STATES, due_at__lte=now))
+    else:
+        items = visible.filter(state__in=[State.DONE, State.CANCELLED]).order_by("-closed_at")
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    counts = {
+        "mine": my_followups(user).count(),
+        "overdue": visible.filter(state__in=ACTIVE_STATES, due_at__lte=now).count(),
+    }
+    return render(request, "followups/list.html", {
+        "page": page, "view": view, "now": now, "counts": counts, "commands": commands,
+    })
+
+
+@login_required
+def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    followup = access_followup(user, pk)
+    wardens: list[User] = []
+    if may_command(user, followup.area) and followup.is_active:
+        wardens = _wardens_covering(followup)
+    return render(request, "followups/detail.html", {
+        "f": followup, "history": followup_history(followup), "may_act": may_act(user, followup),
+        "wardens": wardens, "now": timezone.now(),
+    })
+
+
+def _wardens_covering(followup: FollowUp) -> list[User]:
+    paths = [*followup.area.ancestor_paths(), followup.area.path]
+    return list(User.objects.filter(is_active=True, grants__role=Role.WARDEN)
+                .filter(grants__area__path__in=paths).distinct().order_by("display_name")[:50])
+
+
+def _acting_on(request: HttpRequest, pk: int) -> FollowUp:
+    followup = access_followup(request.user, pk)
+    if not may_act(request.user, followup):
+        raise Http404("not yours to act on")
+    return followup
+
+
+@require_POST
+@login_required
+def followup_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _acting_on(request, pk)
+    if not followup_acknowledge(followup=followup, actor=request.user):
+        messages.info(request, _("Already acknowledged or closed."))
+    return redirect("followup", pk=pk)
+
+
+@require_POST
+@login_required
+def followup_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = _acting_on(request, pk)
+    done = request.POST.get("outcome") != "cancel"
+    try:
+        closed = followup_close(followup=followup, actor=request.user, done=done,
+                                finding=request.POST.get("finding", ""))
+    except FollowUpError as exc:
+        messages.error(request, str(exc))
+        return redirect("followup", pk=pk)
+    if closed:
+        messages.success(request, _("Closed. Thank you."))
+    else:
+        messages.info(request, _("Somebody closed it before you; nothing changed."))
+    return redirect("followup", pk=pk)
+
+
+@require_POST
+@login_required
+def followup_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    followup = access_followup(request.user, pk)
+    if not may_command(request.user, followup.area):
+        raise Http404("not a commander of this area")
+    owner = User.objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first()
+    if owner is None:
+        messages.error(request, _("Choose a warden."))
+        return redirect("followup", pk=pk)
+    try:
+        followup_reassign(followup=followup, actor=request.user, owner=owner)
+    except FollowUpError as exc:
+        messages.error(request, str(exc))
+    return redirect("followup", pk=pk)
+
+
+@login_required
+def area_assign(request: HttpRequest, code: str) -> HttpResponse:
+    """A commander gives the warden of an area a task (核查, 走访, 消毒 …)."""
+    area = access_area(request.user, code)
+    if not may_command(request.user, area):
+        raise Http404("not a commander of this area")
+    error = ""
+    if request.method == "POST":
+        try:
+            hours = int(request.POST.get("hours", "24"))
+            if not 1 <= hours <= 24 * 14:
+                raise ValueError
+        except ValueError:
+            error = _("Due within 1 to 336 hours.")
+        else:
+            try:
+                followup = followup_assign(
+                    actor=request.user, area=area, summary=request.POST.get("summary", "")[:300],
+                    action=request.POST.get("action", "")[:200], due_in=timedelta(hours=hours),
+                    priority=Priority.URGENT if request.POST.get("urgent") else Priority.NORMAL,
+                )
+            except FollowUpError as exc:
+                error = str(exc)
+            else:
+                return redirect("followup", pk=followup.pk)
+    return render(request, "followups/assign.html", {
+        "area": area, "error": error, "form": request.POST,
+        "has_jurisdiction": not jurisdiction_for(request.user).is_empty,
+    })

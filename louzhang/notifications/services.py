@@ -1,0 +1,406 @@
+"""Writes for notifications: announcing, the outbox, sending, channels.
+
+`announce()` and `alert_raise()` run inside the caller's transaction: the inbox lines and the
+outbox rows commit or roll back with the event. `delivery_send()` is what the worker runs for
+one delivery: claim it under a lease (pacing the channel), send, record the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from louzhang.accounts.models import Role, User
+from louzhang.areas.models import Area
+from louzhang.audit.services import audit_record
+from louzhang.core.personal import Kind, mask
+from louzhang.notifications.models import (
+    Channel,
+    ChannelKind,
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+)
+from louzhang.notifications.transports import TRANSPORTS, transport_for
+from louzhang.notifications.transports.base import (
+    DeliveryError,
+    Message,
+    RateLimited,
+    Retryable,
+    TooLong,
+    Transport,
+)
+
+logger = logging.getLogger("louzhang.notifications")
+
+# --- what may go into a group chat ---------------------------------------------------------
+
+_ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def scrub(text: str) -> str:
+    """Mask any ID number or mobile number that slipped into a text meant for a group chat.
+
+    Rules compose their summaries from masked values; this is the second line of defence.
+    """
+    text = _ID_NUMBER.sub(lambda m: mask(Kind.ID_NUMBER, m.group(0)), text)
+    return _MOBILE.sub(lambda m: mask(Kind.PHONE, m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user: User
+    role: str
+
+
+def _ancestry(area: Area) -> list[str]:
+    return [*area.ancestor_paths(), area.path]
+
+
+def announce(
+    *,
+    area: Area,
+    recipients: Sequence[Recipient],
+    title: str,
+    text: str,
+    link: str = "",
+    followup: Any = None,
+) -> list[Delivery]:
+    """Put a line in each recipient's inbox and queue a delivery on every active channel whose
+    area contains `area` and which serves one of the recipients' roles.
+
+    Group chats get the text scrubbed of personal numbers and @ the recipients' work phones
+    (where the platform can); an SMS gateway gets one message per recipient with a phone.
+    """
+    title, text = scrub(title), scrub(text)
+    unique: dict[tuple[int, str], Recipient] = {(r.user.pk, r.role): r for r in recipients}
+    people = {r.user.pk: r.user for r in unique.values()}
+    Notification.objects.bulk_create([
+        Notification(user=user, followup=followup, title=title[:200], body=text, link=link)
+        for user in people.values()
+    ])
+    deliveries: list[Delivery] = []
+    now = timezone.now()
+    channels = Channel.objects.filter(is_active=True, area__path__in=_ancestry(area)).order_by("id")
+    for channel in channels:
+        served = {r.user.pk: r.user for r in unique.values() if channel.serves(r.role)}
+        if not served:
+            continue
+        transport = TRANSPORTS[channel.kind]
+        base = {"title": title, "text": text, "link": link}
+        if transport.per_recipient:
+            for user in served.values():
+                if user.phone:
+                    deliveries.append(Delivery(channel=channel, followup=followup, message=base,
+                                               recipient=user.phone, enqueued_at=now))
+        else:
+            mentions = sorted({u.phone for u in served.values() if u.phone}) if transport.mentions else []
+            deliveries.append(Delivery(channel=channel, followup=followup, enqueued_at=now,
+                                       message={**base, "mentions": mentions}))
+    created = Delivery.objects.bulk_create(deliveries)
+    ids = [d.pk for d in created if d.pk is not None]
+    if len(ids) != len(created):  # a backend that does not return ids from bulk inserts
+        ids = list(Delivery.objects.filter(uid__in=[d.uid for d in created]).values_list("id", flat=True))
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
+    return created
+
+
+def holders_of(area: Area, roles: Sequence[str]) -> list[Recipient]:
+    """Users holding one of `roles` over `area` (by an area grant or a police unit's beat)."""
+    from louzhang.accounts.models import Grant
+    from louzhang.areas.models import PoliceUnit
+
+    paths = _ancestry(area)
+    grants = Grant.objects.filter(role__in=roles, user__is_active=True).select_related("user")
+    found = list(grants.filter(area__path__in=paths))
+    found += list(grants.filter(police_unit__kind=PoliceUnit.Kind.STATION,
+                                police_unit__communities__path__in=paths))
+    found += list(grants.filter(police_unit__area__path__in=paths)
+                  .exclude(police_unit__kind=PoliceUnit.Kind.STATION))
+    return list({(g.user_id, g.role): Recipient(g.user, g.role) for g in found}.values())
+
+
+def alert_raise(*, area: Area, roles: Sequence[str], title: str, text: str, link: str = "") -> list[Delivery]:
+    """Tell everybody holding `roles` over `area` (a health liaison of a fever …)."""
+    recipients = holders_of(area, roles)
+    if not recipients:
+        return []
+    return announce(area=area, recipients=recipients, title=title, text=text, link=link)
+
+
+def _enqueue(ids: Sequence[int]) -> None:
+    from louzhang.notifications.tasks import deliver
+
+    for delivery_id in ids:
+        try:
+            deliver.enqueue(delivery_id)
+        except Exception:  # the outbox sweep will queue it again; the row is safe
+            logger.exception("could not queue delivery %s", delivery_id)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.LOUZHANG_DELIVERY_LEASE_SECONDS)
+
+
+def backoff(failures: int) -> timedelta:
+    """10 s, 20 s, 40 s … at most an hour."""
+    return timedelta(seconds=min(3600, 10 * 2 ** max(0, failures - 1)))
+
+
+_http = threading.local()
+
+
+def http_client() -> httpx.Client:
+    client: httpx.Client | None = getattr(_http, "client", None)
+    if client is None:
+        timeout = settings.LOUZHANG_DELIVERY_TIMEOUT_SECONDS
+        client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+                              follow_redirects=False, trust_env=False)
+        _http.client = client
+    return client
+
+
+def _pace_until(channel: Channel, transport: Transport, now: datetime) -> datetime | None:
+    """When the channel may send next, if not now: its platform's limits, counted over the
+    requests actually made (by every worker — the channel row is locked while counting)."""
+    per_minute, per_second = transport.limits()
+    for limit, window in ((per_minute, timedelta(minutes=1)), (per_second, timedelta(seconds=1))):
+        if not limit:
+            continue
+        recent = list(
+            DeliveryAttempt.objects.filter(channel=channel, started_at__gt=now - window)
+            .order_by("-started_at").values_list("started_at", flat=True)[:limit]
+        )
+        if len(recent) >= limit:
+            return recent[-1] + window
+    return None
+
+
+@dataclass
+class _Claim:
+    delivery: Delivery
+    attempt: DeliveryAttempt
+    transport: Transport
+
+
+def _claim(delivery_id: int, now: datetime) -> _Claim | str:
+    with transaction.atomic():
+        delivery = (Delivery.objects.select_for_update().select_related("channel")
+                    .filter(id=delivery_id).first())
+        if delivery is None or delivery.state != Delivery.State.PENDING:
+            return "finished"
+        if delivery.next_attempt_at > now or (delivery.lease_until and delivery.lease_until > now):
+            return "not due"
+        channel = Channel.objects.select_for_update().get(id=delivery.channel_id)
+        if not channel.is_active:
+            delivery.state = Delivery.State.DEAD
+            delivery.last_error = "channel switched off"
+            delivery.save(update_fields=["state", "last_error"])
+            return "channel off"
+        if channel.paused_until and channel.paused_until > now:
+            _reschedule(delivery, channel.paused_until)
+            return "channel paused"
+        transport = transport_for(channel)
+        wait = _pace_until(channel, transport, now)
+        if wait is not None:
+            _reschedule(delivery, wait)
+            return "paced"
+        delivery.lease_until = now + _lease()
+        delivery.attempts += 1
+        delivery.save(update_fields=["lease_until", "attempts"])
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, channel=channel, started_at=now)
+    return _Claim(delivery, attempt, transport)
+
+
+def _reschedule(delivery: Delivery, at: datetime) -> None:
+    delivery.next_attempt_at = at
+    delivery.enqueued_at = None  # the sweep queues it again when it is due
+    delivery.save(update_fields=["next_attempt_at", "enqueued_at"])
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Send one delivery if it is due and nobody else holds it; return what happened."""
+    now = timezone.now()
+    claim = _claim(delivery_id, now)
+    if isinstance(claim, str):
+        return claim
+    delivery, attempt = claim.delivery, claim.attempt
+    message = Message.from_json(delivery.message)
+    outgoing = claim.transport.build(message, uid=str(delivery.uid), recipient=delivery.recipient,
+                                     now_ms=int(timezone.now().timestamp() * 1000))
+    error: DeliveryError | None = None
+    http_status: int | None = None
+    response_text = ""
+    try:
+        response = http_client().post(outgoing.url, content=outgoing.body, headers=outgoing.headers)
+        http_status, response_text = response.status_code, response.text[:500]
+        claim.transport.interpret(response)
+    except DeliveryError as exc:
+        error = exc
+    except httpx.TimeoutException as exc:
+        error = Retryable(f"timed out: {exc.__class__.__name__}")
+    except httpx.HTTPError as exc:
+        error = Retryable(f"{exc.__class__.__name__}: {exc}"[:300])
+    return _record(delivery, attempt, error, http_status, response_text)
+
+
+def _record(delivery: Delivery, attempt: DeliveryAttempt, error: DeliveryError | None,
+            http_status: int | None, response_text: str) -> str:
+    now = timezone.now()
+    ours = Delivery.objects.filter(id=delivery.pk, attempts=delivery.attempts,
+                                   state=Delivery.State.PENDING)
+    with transaction.atomic():
+        attempt.finished_at = now
+        attempt.http_status = http_status
+        attempt.response = response_text
+        attempt.error = str(error)[:500] if error else ""
+        if error is None:
+            attempt.outcome = DeliveryAttempt.Outcome.SENT
+            ours.update(state=Delivery.State.SENT, sent_at=now, lease_until=None, last_error="")
+        elif isinstance(error, RateLimited):
+            attempt.outcome = DeliveryAttempt.Outcome.RATE_LIMITED
+            wait = timedelta(seconds=error.retry_after or 60)
+            if error.pause_channel_for:
+                Channel.objects.filter(id=delivery.channel_id).update(
+                    paused_until=now + timedelta(seconds=error.pause_channel_for))
+            ours.update(next_attempt_at=now + wait, lease_until=None, enqueued_at=None,
+                        last_error=str(error)[:500])
+        elif isinstance(error, TooLong) and _shorter(delivery) is not None:
+            attempt.outcome = DeliveryAttempt.Outcome.RETRY
+            ours.update(message={**delivery.message, "max_bytes": _shorter(delivery)},
+                        next_attempt_at=now, lease_until=None, enqueued_at=None,
+                        last_error=str(error)[:500])
+        elif (isinstance(error, Retryable) and not isinstance(error, TooLong)
+              and delivery.failures + 1 < settings.LOUZHANG_DELIVERY_MAX_FAILURES):
+            attempt.outcome = DeliveryAttempt.Outcome.RETRY
+            wait = backoff(delivery.failures + 1)
+            if error.retry_after:
+                wait = max(wait, timedelta(seconds=error.retry_after))
+            ours.update(failures=F("failures") + 1, next_attempt_at=now + wait, lease_until=None,
+                        enqueued_at=None, last_error=str(error)[:500])
+        else:
+            attempt.outcome = DeliveryAttempt.Outcome.PERMANENT
+            ours.update(state=Delivery.State.DEAD, failures=F("failures") + 1, lease_until=None,
+                        last_error=str(error)[:500])
+            logger.warning("delivery %s on %s failed for good: %s", delivery.pk, delivery.channel,
+                           error)
+        attempt.save(update_fields=["finished_at", "outcome", "http_status", "response", "error"])
+    return attempt.outcome
+
+
+def _shorter(delivery: Delivery) -> int | None:
+    """Half the byte cap after a "too long" answer; None when already as short as is useful."""
+    current = int(delivery.message.get("max_bytes") or 2048)
+    return current // 2 if current > 256 else None
+
+
+def outbox_sweep(now: datetime | None = None, *, limit: int = 500) -> int:
+    """Queue the deliveries that are due and held by nobody: new ones whose task was lost,
+    retries whose time has come, and those a killed worker left under a lapsed lease."""
+    now = now or timezone.now()
+    due = (
+        Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - _lease()))
+        .order_by("next_attempt_at").values_list("id", flat=True)[:limit]
+    )
+    ids = list(due)
+    if not ids:
+        return 0
+    Delivery.objects.filter(id__in=ids).update(enqueued_at=now)
+    _enqueue(ids)
+    return len(ids)
+
+
+def delivery_send_again(*, delivery: Delivery, actor: User) -> bool:
+    """A commander's "send again" on a dead delivery: back in the queue with a clean count."""
+    with transaction.atomic():
+        changed = Delivery.objects.filter(id=delivery.pk, state=Delivery.State.DEAD).update(
+            state=Delivery.State.PENDING, failures=0, next_attempt_at=timezone.now(),
+            lease_until=None, enqueued_at=timezone.now(),
+        )
+        if changed:
+            audit_record(actor=actor, action="change", object_type="notifications.delivery",
+                         object_id=delivery.pk, area_path=delivery.channel.area.path,
+                         summary=f"send again on {delivery.channel.name}")
+            transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    return bool(changed)
+
+
+# --- channels --------------------------------------------------------------------------------
+
+
+class ChannelError(Exception):
+    """A channel that cannot be added as asked; the message says why."""
+
+
+def channel_add(
+    *,
+    name: str,
+    kind: str,
+    url: str,
+    area_code: str,
+    roles: Sequence[str] = (),
+    secret: str = "",
+    options: dict[str, Any] | None = None,
+    actor: User | None = None,
+) -> Channel:
+    from pydantic import ValidationError
+
+    if kind not in ChannelKind.values:
+        raise ChannelError(f"unknown channel kind {kind!r}; one of {', '.join(ChannelKind.values)}")
+    transport = TRANSPORTS[kind]
+    try:
+        transport.check_url(url)
+        transport.options_model.model_validate(options or {})
+    except (ValueError, ValidationError) as exc:
+        raise ChannelError(str(exc).splitlines()[0]) from None
+    unknown = [r for r in roles if r not in Role.values]
+    if unknown:
+        raise ChannelError(f"unknown role {', '.join(unknown)}; one of {', '.join(Role.values)}")
+    area = Area.objects.filter(code=area_code).first()
+    if area is None:
+        raise ChannelError(f"unknown area code {area_code!r}")
+    if kind in (ChannelKind.DINGTALK, ChannelKind.FEISHU) and not secret:
+        raise ChannelError(f"a {kind} robot needs its signing secret (--secret-stdin)")
+    if Channel.objects.filter(name=name).exists():
+        raise ChannelError(f"a channel named {name!r} exists already")
+    with transaction.atomic():
+        channel = Channel.objects.create(
+            name=name, kind=kind, url=url, secret=secret, area=area, roles=list(dict.fromkeys(roles)),
+            options=options or {}, created_by=actor,
+        )
+        audit_record(actor=actor, action="create", object_type="notifications.channel",
+                     object_id=channel.pk, area_path=area.path,
+                     summary=f"channel {name} ({kind}) for {area.name}")
+    return channel
+
+
+def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(id__in=ids)
+    return unread.update(read_at=timezone.now())
+
+
+def _channel_kind_check() -> None:  # keep the registry and the choices in step
+    assert set(TRANSPORTS) == set(ChannelKind.values), "a channel kind without a transport"
+
+
+_channel_kind_check()

@@ -1,0 +1,139 @@
+"""`louzhang worker`: runs background tasks and periodic jobs, beating as it goes.
+
+One loop: beat, run the periodic jobs that are due, run ready tasks. With the database backend
+the tasks come from the database queue; with the Redis (RQ) backend an RQ worker runs them in the
+main thread while the beat and the periodic jobs run in a second thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from types import FrameType
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from louzhang.worker.models import WorkerBeat
+from louzhang.worker.schedule import run_due_jobs
+
+logger = logging.getLogger("louzhang.worker")
+
+
+def beat(worker_id: str, backend: str) -> None:
+    now = timezone.now()
+    updated = WorkerBeat.objects.filter(worker_id=worker_id).update(seen_at=now, stopped_at=None)
+    if not updated:
+        WorkerBeat.objects.create(worker_id=worker_id, host=socket.gethostname()[:200],
+                                  pid=os.getpid(), backend=backend, started_at=now, seen_at=now)
+
+
+def run_ready_db_tasks(worker_id: str, *, limit: int) -> int:
+    """Run up to `limit` ready tasks from the database queue; return how many ran."""
+    from django.db.utils import OperationalError
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+    runner = Worker(queue_names=["*"], interval=0, batch=True, backend_name="default",
+                    startup_delay=False, max_tasks=None, worker_id=worker_id,
+                    excluded_queue_names=[])
+    ran = 0
+    while ran < limit:
+        tasks = DBTaskResult.objects.ready().filter(backend_name="default")
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(worker_id)
+        except OperationalError as exc:
+            if is_locked_database_exception(exc):
+                return ran
+            raise
+        if task_result is None:
+            return ran
+        runner.run_task(task_result)
+        ran += 1
+    return ran
+
+
+def run_once(worker_id: str = "inline") -> int:
+    """One round, in this process: beat, periodic jobs, ready tasks. Used by tests and `--once`."""
+    beat(worker_id, backend_name())
+    run_due_jobs()
+    total = 0
+    while True:
+        ran = run_ready_db_tasks(worker_id, limit=100) if backend_name() == "database" else 0
+        total += ran
+        if not ran:
+            return total
+
+
+def backend_name() -> str:
+    backend = settings.TASKS["default"]["BACKEND"]
+    return "rq" if "rq" in backend.lower() else "database"
+
+
+class Worker:
+    def __init__(self, *, worker_id: str | None = None, tick: float | None = None) -> None:
+        self.worker_id = worker_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(6)}"
+        self.tick = tick if tick is not None else settings.LOUZHANG_WORKER_TICK_SECONDS
+        self.running = True
+
+    def stop(self, signum: int, frame: FrameType | None) -> None:
+        logger.info("worker %s: %s, stopping after the current task", self.worker_id,
+                    signal.strsignal(signum))
+        self.running = False
+
+    def housekeeping(self) -> None:
+        close_old_connections()
+        beat(self.worker_id, backend_name())
+        run_due_jobs()
+
+    def run(self) -> None:
+        logger.info("worker %s started (%s backend)", self.worker_id, backend_name())
+        try:
+            if backend_name() == "rq":
+                self._run_rq()
+            else:
+                self._run_database()
+        finally:
+            WorkerBeat.objects.filter(worker_id=self.worker_id).update(stopped_at=timezone.now())
+            logger.info("worker %s stopped", self.worker_id)
+
+    def _run_database(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        last_housekeeping = 0.0
+        while self.running:
+            if time.monotonic() - last_housekeeping >= self.tick:
+                self.housekeeping()
+                last_housekeeping = time.monotonic()
+            ran = run_ready_db_tasks(self.worker_id, limit=50)
+            if not ran and self.running:
+                time.sleep(min(self.tick, 0.2))
+
+    def _run_rq(self) -> None:
+        import django_rq
+
+        def keep_house() -> None:
+            while self.running:
+                try:
+                    self.housekeeping()
+                except Exception:
+                    logger.exception("worker housekeeping failed")
+                time.sleep(self.tick)
+
+        thread = threading.Thread(target=keep_house, name="louzhang-housekeeping", daemon=True)
+        thread.start()
+        rq_worker = django_rq.get_worker("default", worker_class="rq.worker.SimpleWorker")
+        try:
+            rq_worker.work(with_scheduler=True)
+        finally:
+            self.running = False
