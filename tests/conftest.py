@@ -103,6 +103,27 @@ def station_kde(db: Any) -> User:
     return _user("station_kde")
 
 
+@pytest.fixture
+def station_xnb(db: Any) -> User:
+    """Commander of 西脑包派出所, the station whose beat holds 保利百合 (东河区)."""
+    return _user("station_xnb")
+
+
+@pytest.fixture
+def branch_dh(db: Any) -> User:
+    """Commander of the 东河区 branch (分局)."""
+    return _user("branch_dh")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    from tests.receiver import Receiver
+
+    r = Receiver()
+    yield r
+    r.close()
+
+
 def web_client(user: User) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

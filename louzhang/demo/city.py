@@ -267,4 +267,11 @@ def _users(rng: random.Random, buildings_of: dict[str, list[str]], units_of: dic
     for i, (buildings, unit) in enumerate(others, start=1):
         gender = rng.choice("MF")
         users.append(UserSpec(f"warden{i:02d}", _name(rng, gender), "warden", buildings, unit, _phone(rng)))
+    # the commanders a follow-up climbs to when nobody acts: the station, then the branch (their
+    # own random source, so the rest of the demo city stays as it was)
+    own = random.Random("louzhang-demo-commanders")
+    users += [
+        UserSpec("station_xnb", "西脑包派出所所长", "commander", ["BT-DH-XNB"], "BT-DH-XNB", _phone(own), True),
+        UserSpec("branch_dh", "东河区分局指挥室值班长", "commander", ["BT-DH"], "BT-DH", _phone(own), True),
+    ]
     return users

@@ -19,7 +19,8 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area
@@ -390,6 +391,16 @@ def channel_add(
                      object_id=channel.pk, area_path=area.path,
                      summary=f"channel {name} ({kind}) for {area.name}")
     return channel
+
+
+def channel_test(*, channel: Channel) -> Delivery:
+    """Queue a test message on one channel (for an operator checking a new robot)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        message = {"title": _("Louzhang test message"),
+                   "text": _("If you can read this, the channel works."), "link": "", "mentions": []}
+    delivery = Delivery.objects.create(channel=channel, message=message, enqueued_at=timezone.now())
+    transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    return delivery
 
 
 def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -9,6 +11,37 @@ from django.db.migrations.executor import MigrationExecutor
 
 from louzhang.core.commands import LouzhangCommand
 from louzhang.env import env_int
+
+WORKER_CHECK_SECONDS = 60
+
+
+def _warn_without_worker(write: Any) -> bool:
+    """Say so when no `louzhang worker` has been seen lately: nothing would be delivered."""
+    from louzhang.worker.recovery import worker_seen_recently
+
+    try:
+        seen = worker_seen_recently()
+    finally:
+        connection.close()
+    if not seen:
+        write("louzhang: WARNING no background worker seen in the last minute: notifications, "
+              "escalations and imports wait until `louzhang worker` runs")
+    return seen
+
+
+def _watch_worker(logger_class: Any) -> None:
+    """In the server's master process, check every minute and warn while no worker runs."""
+    import sys
+
+    def watch() -> None:
+        while True:
+            time.sleep(WORKER_CHECK_SECONDS)
+            try:
+                _warn_without_worker(lambda line: print(line, file=sys.stderr, flush=True))
+            except Exception as exc:  # the database may be restarting; say so and go on
+                print(f"louzhang: could not check for a worker: {exc}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=watch, name="louzhang-worker-watch", daemon=True).start()
 
 
 class Command(LouzhangCommand):
@@ -35,6 +68,7 @@ class Command(LouzhangCommand):
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             raise CommandError("the database is not up to date: run `louzhang init` first")
+        _warn_without_worker(self.stderr.write)
         connection.close()
 
         from gunicorn.app.base import BaseApplication
@@ -61,9 +95,9 @@ class Command(LouzhangCommand):
             def load_config(self) -> None:
                 for key, value in config.items():
                     self.cfg.set(key, value)
-                self.cfg.set("when_ready", lambda server: stdout.write(
+                self.cfg.set("when_ready", lambda server: (stdout.write(
                     f"louzhang: serving on http://{bind}/ with {config['workers']} workers"
-                ))
+                ), _watch_worker(self.logger_class)))
 
             def load(self) -> Any:
                 from louzhang.wsgi import application
