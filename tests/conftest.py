@@ -124,6 +124,50 @@ def receiver() -> Iterator[Any]:
     r.close()
 
 
+class InlineWorker:
+    """`louzhang worker` run in the test's own process and transaction, one round at a time.
+
+    Tests never commit, so what services queue "on commit" (tasks) is captured and run here,
+    before each round of the worker, as a committed transaction would have run it.
+    """
+
+    def __init__(self, capture: Any) -> None:
+        self._capture = capture
+        self._open()
+
+    def _open(self) -> None:
+        self._ctx = self._capture(execute=True)
+        self._callbacks = self._ctx.__enter__()
+
+    def _flush(self) -> int:
+        pending = len(self._callbacks)
+        self._ctx.__exit__(None, None, None)
+        self._open()
+        return pending
+
+    def run(self) -> int:
+        """Until nothing is left to do now: queued tasks, due periodic jobs, ready tasks."""
+        from louzhang.worker.runner import run_once
+
+        total = 0
+        while True:
+            queued = self._flush()
+            ran = run_once("test-worker")
+            total += ran
+            if not ran and not queued and not self._callbacks:
+                return total
+
+    def close(self) -> None:
+        self._ctx.__exit__(None, None, None)
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks: Any) -> Iterator[InlineWorker]:
+    inline = InlineWorker(django_capture_on_commit_callbacks)
+    yield inline
+    inline.close()
+
+
 def web_client(user: User) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

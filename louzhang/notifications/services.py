@@ -168,13 +168,15 @@ _http = threading.local()
 
 
 def http_client() -> httpx.Client:
-    client: httpx.Client | None = getattr(_http, "client", None)
-    if client is None:
-        timeout = settings.LOUZHANG_DELIVERY_TIMEOUT_SECONDS
+    """One client per thread (connections are kept alive between deliveries)."""
+    timeout = settings.LOUZHANG_DELIVERY_TIMEOUT_SECONDS
+    cached: tuple[float, httpx.Client] | None = getattr(_http, "client", None)
+    if cached is None or cached[0] != timeout:
         client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
                               follow_redirects=False, trust_env=False)
-        _http.client = client
-    return client
+        cached = (timeout, client)
+        _http.client = cached
+    return cached[1]
 
 
 def _pace_until(channel: Channel, transport: Transport, now: datetime) -> datetime | None:
@@ -368,10 +370,14 @@ def channel_add(
         raise ChannelError(f"unknown channel kind {kind!r}; one of {', '.join(ChannelKind.values)}")
     transport = TRANSPORTS[kind]
     try:
-        transport.check_url(url)
         transport.options_model.model_validate(options or {})
-    except (ValueError, ValidationError) as exc:
-        raise ChannelError(str(exc).splitlines()[0]) from None
+    except ValidationError as exc:
+        problems = "; ".join(f"option {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ChannelError(problems) from None
+    try:
+        transport.check_url(url)
+    except ValueError as exc:
+        raise ChannelError(str(exc)) from None
     unknown = [r for r in roles if r not in Role.values]
     if unknown:
         raise ChannelError(f"unknown role {', '.join(unknown)}; one of {', '.join(Role.values)}")
