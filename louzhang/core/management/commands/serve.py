@@ -19,10 +19,7 @@ def _warn_without_worker(write: Any) -> bool:
     """Say so when no `louzhang worker` has been seen lately: nothing would be delivered."""
     from louzhang.worker.recovery import worker_seen_recently
 
-    try:
-        seen = worker_seen_recently()
-    finally:
-        connection.close()
+    seen = worker_seen_recently()
     if not seen:
         write("louzhang: WARNING no background worker seen in the last minute: notifications, "
               "escalations and imports wait until `louzhang worker` runs")
@@ -40,6 +37,8 @@ def _watch_worker(logger_class: Any) -> None:
                 _warn_without_worker(lambda line: print(line, file=sys.stderr, flush=True))
             except Exception as exc:  # the database may be restarting; say so and go on
                 print(f"louzhang: could not check for a worker: {exc}", file=sys.stderr, flush=True)
+            finally:
+                connection.close()
 
     threading.Thread(target=watch, name="louzhang-worker-watch", daemon=True).start()
 

@@ -1,0 +1,136 @@
+"""`louzhang worker` as an operator runs it: a real process, killed with SIGKILL mid-delivery,
+restarted, and the message still arrives — once more, with the same delivery id."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from louzhang.worker.models import WorkerBeat
+from tests.conftest import ROOT, run_cli
+from tests.receiver import Receiver
+
+
+def _sql(env: dict[str, str], query: str) -> list[tuple[Any, ...]]:
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            return list(conn.execute(query).fetchall())
+    with sqlite3.connect(Path(env["LOUZHANG_VAR_DIR"]) / "louzhang.sqlite3") as conn:
+        return list(conn.execute(query).fetchall())
+
+
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "louzhang", "worker"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.fixture
+def demo_env(cli_env: dict[str, str]) -> dict[str, str]:
+    for args in (("init",), ("demo",)):
+        result = run_cli(cli_env, *args)
+        assert result.returncode == 0, result.stderr
+    return {**cli_env, "LOUZHANG_DELIVERY_LEASE_SECONDS": "3", "LOUZHANG_WORKER_STALE_SECONDS": "5",
+            "LOUZHANG_WORKER_TICK_SECONDS": "0.5", "LOUZHANG_OUTBOX_SWEEP_SECONDS": "0.5",
+            "LOUZHANG_DELIVERY_TIMEOUT_SECONDS": "60"}
+
+
+def test_worker_killed_mid_delivery_delivers_after_restart(demo_env: dict[str, str]) -> None:
+    receiver = Receiver(script=["hang", (200, {"ok": True})], hang_seconds=120)
+    try:
+        added = run_cli(demo_env, "channel", "add", "东河区楼长工作群", "--kind", "webhook",
+                        "--url", f"{receiver.url}/hook", "--area", "150202", "--role", "warden",
+                        "--secret-stdin", stdin="hook-secret\n")
+        assert added.returncode == 0, added.stderr
+        assert run_cli(demo_env, "channel", "test", "东河区楼长工作群").returncode == 0
+
+        first = _worker(demo_env)
+        try:
+            receiver.wait_for(1, timeout=60)  # the worker is now inside the request
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+        assert _sql(demo_env, "SELECT state FROM notifications_delivery") == [("pending",)]
+
+        second = _worker(demo_env)
+        try:
+            requests = receiver.wait_for(2, timeout=60)
+            deadline = time.monotonic() + 30
+            while _sql(demo_env, "SELECT state FROM notifications_delivery") != [("sent",)]:
+                assert time.monotonic() < deadline, "the delivery was not recorded as sent"
+                time.sleep(0.2)
+            time.sleep(2)  # a few more rounds of the worker: nothing is sent again
+            assert len(receiver.requests) == 2
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=30) == 0
+        ids = {r.headers["X-Louzhang-Delivery"] for r in requests}
+        assert len(ids) == 1  # the receiver can drop the repeat by its id
+        outcomes = [row[0] for row in _sql(
+            demo_env, "SELECT outcome FROM notifications_deliveryattempt ORDER BY id")]
+        assert outcomes == ["sending", "sent"]  # the killed attempt never finished
+        stopped = _sql(demo_env, "SELECT COUNT(*) FROM worker_workerbeat WHERE stopped_at IS NOT NULL")
+        assert stopped == [(1,)]  # the one stopped with SIGTERM said so; the killed one could not
+    finally:
+        receiver.close()
+
+
+def test_once_runs_what_is_due_and_exits(demo_env: dict[str, str]) -> None:
+    receiver = Receiver(script=[(200, {"errcode": 0, "errmsg": "ok"})])
+    try:
+        run_cli(demo_env, "channel", "add", "群", "--kind", "wecom", "--url",
+                f"{receiver.url}/cgi-bin/webhook/send?key=K", "--area", "150202")
+        run_cli(demo_env, "channel", "test", "群")
+        result = run_cli(demo_env, "worker", "--once")
+        assert result.returncode == 0, result.stderr
+        assert len(receiver.requests) == 1
+        assert receiver.requests[0].json()["text"]["content"].startswith("楼长平台测试消息")
+    finally:
+        receiver.close()
+
+
+def test_channel_add_per_the_api_contract(cli_env: dict[str, str]) -> None:
+    assert run_cli(cli_env, "init").returncode == 0
+    assert run_cli(cli_env, "demo").returncode == 0
+    ok = run_cli(cli_env, "channel", "add", "东河区楼长工作群", "--kind", "dingtalk", "--url",
+                 "https://oapi.dingtalk.com/robot/send?access_token=SECRET-TOKEN", "--area", "150202",
+                 "--role", "warden", "--role", "commander", "--secret-stdin", stdin="SECabc\n")
+    assert ok.returncode == 0, ok.stderr
+    listing = run_cli(cli_env, "channel", "list").stdout
+    assert "东河区楼长工作群\tdingtalk\t150202\twarden,commander\tactive" in listing
+    assert "SECRET-TOKEN" not in listing
+    for args, message in [
+        (("--kind", "wechat"), "invalid choice"),
+        (("--kind", "dingtalk"), "signing secret"),
+        (("--kind", "wecom", "--area", "999"), "unknown area code"),
+        (("--kind", "wecom", "--role", "boss"), "unknown role"),
+    ]:
+        base = {"--kind": "wecom", "--area": "150202"}
+        pairs = dict(zip(args[::2], args[1::2], strict=True))
+        base.update(pairs)
+        argv = ["channel", "add", f"x-{message}", "--url", "https://example.invalid/x"]
+        for key, value in base.items():
+            argv += [key, value]
+        bad = run_cli(cli_env, *argv)
+        assert bad.returncode != 0
+        assert message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_serve_warns_when_no_worker_has_been_seen(db: None) -> None:
+    from django.utils import timezone
+
+    from louzhang.core.management.commands.serve import _warn_without_worker
+
+    lines: list[str] = []
+    assert not _warn_without_worker(lines.append)
+    assert "no background worker" in lines[0]
+    WorkerBeat.objects.create(worker_id="w1", host="h", pid=1, backend="database", seen_at=timezone.now())
+    assert _warn_without_worker(lines.append) and len(lines) == 1
