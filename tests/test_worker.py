@@ -134,3 +134,35 @@ def test_serve_warns_when_no_worker_has_been_seen(db: None) -> None:
     assert "no background worker" in lines[0]
     WorkerBeat.objects.create(worker_id="w1", host="h", pid=1, backend="database", seen_at=timezone.now())
     assert _warn_without_worker(lines.append) and len(lines) == 1
+
+
+def test_the_redis_backend_runs_the_same_deliveries(demo_env: dict[str, str]) -> None:
+    """Several worker machines share one Redis queue (LOUZHANG_TASKS_BACKEND=rq)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/7"
+    redis.Redis.from_url(url).flushdb()
+    env = {**demo_env, "LOUZHANG_TASKS_BACKEND": "rq", "REDIS_URL": url}
+    receiver = Receiver(script=[(200, {"errcode": 0, "errmsg": "ok"})])
+    try:
+        assert run_cli(env, "channel", "add", "群", "--kind", "wecom", "--url",
+                       f"{receiver.url}/cgi-bin/webhook/send?key=K", "--area", "150202").returncode == 0
+        queued = run_cli(env, "channel", "test", "群")
+        assert queued.returncode == 0, queued.stderr
+        assert redis.Redis.from_url(url).llen("rq:queue:default") == 1  # queued in Redis, not the database
+        workers = [_worker(env), _worker(env)]
+        try:
+            receiver.wait_for(1, timeout=60)
+            deadline = time.monotonic() + 30
+            while _sql(env, "SELECT state FROM notifications_delivery") != [("sent",)]:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            time.sleep(1.5)
+            assert len(receiver.requests) == 1
+        finally:
+            for w in workers:
+                w.send_signal(signal.SIGTERM)
+            for w in workers:
+                w.wait(timeout=30)
+    finally:
+        receiver.close()

@@ -132,7 +132,12 @@ class Worker:
 
         thread = threading.Thread(target=keep_house, name="louzhang-housekeeping", daemon=True)
         thread.start()
-        rq_worker = django_rq.get_worker("default", worker_class="rq.worker.SimpleWorker")
+        from django_tasks_rq.backend import Job
+        from rq.worker import SimpleWorker
+
+        # SimpleWorker runs jobs in this process (no fork per job: Django's database connection
+        # and the HTTP client are reused); the job class is the tasks backend's own
+        rq_worker = django_rq.get_worker("default", worker_class=SimpleWorker, job_class=Job)
         try:
             rq_worker.work(with_scheduler=True)
         finally:
