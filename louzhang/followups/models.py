@@ -7,6 +7,8 @@ end, a closing finding. Every change is kept in its history (`FollowUpEvent`).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -98,7 +100,7 @@ class FollowUp(models.Model):
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
 
-    def is_overdue(self, now: object = None) -> bool:
+    def is_overdue(self, now: datetime | None = None) -> bool:
         return self.is_active and self.due_at <= (now or timezone.now())
 
 

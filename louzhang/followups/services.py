@@ -36,7 +36,7 @@ class FollowUpError(Exception):
 
 
 def _link(followup: FollowUp) -> str:
-    return settings.LOUZHANG_BASE_URL.rstrip("/") + reverse("followup", args=[followup.pk])
+    return str(settings.LOUZHANG_BASE_URL).rstrip("/") + reverse("followup", args=[followup.pk])
 
 
 def where(area: Area) -> str:

@@ -76,8 +76,7 @@ def run_once(worker_id: str = "inline") -> int:
 
 
 def backend_name() -> str:
-    backend = settings.TASKS["default"]["BACKEND"]
-    return "rq" if "rq" in backend.lower() else "database"
+    return str(settings.LOUZHANG_TASKS_BACKEND)
 
 
 class Worker:
@@ -137,7 +136,8 @@ class Worker:
 
         # SimpleWorker runs jobs in this process (no fork per job: Django's database connection
         # and the HTTP client are reused); the job class is the tasks backend's own
-        rq_worker = django_rq.get_worker("default", worker_class=SimpleWorker, job_class=Job)
+        rq_worker = django_rq.get_worker("default", worker_class=SimpleWorker,  # type: ignore[arg-type]
+                                         job_class=Job)
         try:
             rq_worker.work(with_scheduler=True)
         finally:
