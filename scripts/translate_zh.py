@@ -281,10 +281,13 @@ ZH = {
     "Unknown area code, or not in your jurisdiction: %(code)s": "区域代码不存在或不在辖区内：%(code)s",
     "Channel added.": "已添加推送渠道。",
     "Background worker": "后台任务",
+    "%(n)s open": "未办结 %(n)s 件",
+    "%(n)s overdue": "超期 %(n)s 件",
 }
 ZH_PLURAL = {
     "%(n)s household": "%(n)s 户",
     "%(n)s resident": "%(n)s 人",
+    "%(n)s for me": "我的 %(n)s 件",
 }
 
 

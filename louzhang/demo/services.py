@@ -44,6 +44,7 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["vehicles"] = _load_vehicles(city)
         result.created_usernames = _load_users(city)
         result.created["users"] = len(result.created_usernames)
+        result.created["followups"] = _load_followups()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result
@@ -124,6 +125,29 @@ def _load_vehicles(city: DemoCity) -> int:
         Vehicle.objects.filter(plate=v.plate).update(
             registered_at=datetime(v.registered_year, 3, 1, tzinfo=UTC))
     return Vehicle.objects.count() - before
+
+
+def _load_followups() -> int:
+    """The seed's tip, followed up and closed: a car with Wuhan plates under building 34, the
+    warden checks the registry and the owner, and tells the residents the outcome."""
+    from datetime import timedelta
+
+    from louzhang.followups.models import FollowUp
+    from louzhang.followups.services import followup_close, followup_open
+
+    if FollowUp.objects.filter(rule="demo").exists():
+        return 0
+    building = Area.objects.get(code="150202001001001-34")
+    followup, _ = followup_open(
+        rule="demo", kind="task", subject_type="vehicle", subject_id="鄂A5K2B8", area=building,
+        summary="群众反映：34号楼下停放一辆鄂A牌照灰色别克轿车",
+        action="核实车辆与车主情况，并向居民反馈结果", due_in=timedelta(hours=2),
+    )
+    followup_close(
+        followup=followup, actor=User.objects.get(username="warden"), done=True,
+        finding="经查，车主系本小区常住居民，该车自2018年起未离开包头。已在楼栋群内向居民说明，消除恐慌。",
+    )
+    return 1
 
 
 def _load_users(city: DemoCity) -> set[str]:

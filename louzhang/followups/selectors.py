@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for, scope
@@ -32,6 +33,19 @@ def my_followups(user: Any) -> QuerySet[FollowUp]:
     """What the user owns and must still do, most urgent first."""
     return followups_urgent_first(
         followups_visible(user).filter(owner=user, state__in=ACTIVE_STATES))
+
+
+def followup_counts(user: Any) -> dict[str, int] | None:
+    """For the home page: what the user owns, and what is overdue in their jurisdiction;
+    None for users who do not follow up (gate staff …)."""
+    if jurisdiction_for(user, roles=FOLLOWUP_ROLES).is_empty:
+        return None
+    visible = followups_visible(user).filter(state__in=ACTIVE_STATES)
+    return {
+        "mine": visible.filter(owner=user).count(),
+        "active": visible.count(),
+        "overdue": visible.filter(due_at__lte=timezone.now()).count(),
+    }
 
 
 def access_followup(user: Any, pk: int | str) -> FollowUp:

@@ -25,6 +25,8 @@ from louzhang.areas.selectors import (
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.selectors import audit_events_for, can_browse_audit
 from louzhang.checkpoints.models import Checkpoint
+from louzhang.followups.selectors import followup_counts, may_command
+from louzhang.notifications.selectors import manages_channels
 from louzhang.registry.exports import export_residents
 from louzhang.registry.selectors import find_residents
 
@@ -46,6 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if Role.CHECKPOINT in roles_of(user) or user.is_superuser else [],
         "chart": chart,
         "can_audit": can_browse_audit(user),
+        "followups": followup_counts(user),
+        "manages_channels": manages_channels(user),
     }
     return render(request, "web/home.html", context)
 
@@ -63,6 +67,7 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
         "crumbs": area_ancestors(area),
         "children": area_summaries(user, children),
         "members": members,
+        "can_assign": may_command(user, area),
     }
     return render(request, "web/area.html", context)
 

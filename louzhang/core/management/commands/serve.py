@@ -26,7 +26,7 @@ def _warn_without_worker(write: Any) -> bool:
     return seen
 
 
-def _watch_worker(logger_class: Any) -> None:
+def _watch_worker() -> None:
     """In the server's master process, check every minute and warn while no worker runs."""
     import sys
 
@@ -96,7 +96,7 @@ class Command(LouzhangCommand):
                     self.cfg.set(key, value)
                 self.cfg.set("when_ready", lambda server: (stdout.write(
                     f"louzhang: serving on http://{bind}/ with {config['workers']} workers"
-                ), _watch_worker(self.logger_class)))
+                ), _watch_worker()))
 
             def load(self) -> Any:
                 from louzhang.wsgi import application
