@@ -134,6 +134,7 @@ def _load_followups() -> int:
 
     from louzhang.followups.models import FollowUp
     from louzhang.followups.services import followup_close, followup_open
+    from louzhang.notifications.services import notifications_mark_read
 
     if FollowUp.objects.filter(rule="demo").exists():
         return 0
@@ -143,8 +144,10 @@ def _load_followups() -> int:
         summary="群众反映：34号楼下停放一辆鄂A牌照灰色别克轿车",
         action="核实车辆与车主情况，并向居民反馈结果", due_in=timedelta(hours=2),
     )
+    warden = User.objects.get(username="warden")
+    notifications_mark_read(user=warden)  # the warden read it, and acted
     followup_close(
-        followup=followup, actor=User.objects.get(username="warden"), done=True,
+        followup=followup, actor=warden, done=True,
         finding="经查，车主系本小区常住居民，该车自2018年起未离开包头。已在楼栋群内向居民说明，消除恐慌。",
     )
     return 1
