@@ -19,7 +19,37 @@ SHOTS = [
     ("gate", "/areas/150202001001001-34-2-0601/", "gate-household-masked.png"),
     ("commander", "/", "commander-home.png"),
     ("commander", "/audit/", "commander-audit.png"),
+    ("warden", "/followups/", "warden-followups.png"),
+    ("warden", "{followup}", "warden-followup.png"),
+    ("commander", "/followups/?view=active", "commander-followups.png"),
 ]
+
+
+def _login(browser, url: str, username: str, password: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    page.goto(url + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
+    return context, page
+
+
+def _assign_task(browser, url: str, password: str) -> str:  # type: ignore[no-untyped-def]
+    """The station commander passes a resident's tip to the warden of building 34."""
+    context, page = _login(browser, url, "station_xnb", password)
+    page.goto(url + "/areas/150202001001001-34/assign/")
+    page.fill("#summary", "群众反映：34号楼二单元有外地返包人员未登记")
+    page.fill("#action", "上门核实，登记返包人员并告知居家观察要求")
+    page.fill("#hours", "4")
+    page.check("input[name=urgent]")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url("**/followups/*/")
+    path = page.url[len(url):]
+    context.close()
+    return path
 
 
 def main() -> None:
@@ -32,16 +62,10 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        followup = _assign_task(browser, args.url, logins["station_xnb"])
         for username, path, name in SHOTS:
-            context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                          is_mobile=True, locale="zh-CN")
-            page = context.new_page()
-            page.goto(args.url + "/accounts/login/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", logins[username])
-            page.click("button[type=submit]")
-            page.wait_for_url(args.url + "/")
-            page.goto(args.url + path)
+            context, page = _login(browser, args.url, username, logins[username])
+            page.goto(args.url + path.format(followup=followup))
             page.wait_for_timeout(600)
             page.screenshot(path=str(OUT / name), full_page=False)
             context.close()
