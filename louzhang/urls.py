@@ -25,6 +25,7 @@ urlpatterns = [
     path("deliveries/", notifications.deliveries, name="deliveries"),
     path("deliveries/<int:pk>/send-again", notifications.delivery_retry, name="delivery-retry"),
     path("channels/", notifications.channels, name="channels"),
+    path("channels/<int:pk>/toggle", notifications.channel_toggle, name="channel-toggle"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -267,3 +267,55 @@ def test_channels_page_is_for_commanders_of_the_area(commander: User, warden: Us
     assert "东河区楼长工作群" in page and "SECRETKEY" not in page
     channel = Channel.objects.get(name="东河区楼长工作群")
     assert channel.roles == ["warden"] and channel.area.code == DONGHE
+
+
+def test_a_residents_group_never_gets_staff_work(receiver: Receiver, warden: User, worker: InlineWorker) -> None:
+    residents = _channel("webhook", f"{receiver.url}/baoli-residents", roles=("resident",), area=BAOLI)
+    staff = channel_add(name="东河区全体", kind="webhook", url=f"{receiver.url}/all-staff", area_code=DONGHE)
+    _fever()
+    worker.run()
+    assert [r.path for r in receiver.requests] == ["/all-staff"]
+    assert not Delivery.objects.filter(channel=residents).exists()
+    assert staff.roles == []
+    with pytest.raises(ChannelError, match="residents only"):
+        channel_add(name="mixed", kind="webhook", url=f"{receiver.url}/x", area_code=BAOLI,
+                    roles=["resident", "warden"])
+
+
+def test_a_channel_switched_off_sends_nothing_more(receiver: Receiver, warden: User, commander: User, worker: InlineWorker) -> None:
+    channel = _channel("webhook", f"{receiver.url}/leaked")
+    _fever()
+    client = web_client(commander)
+    assert client.post(f"/channels/{channel.pk}/toggle").status_code == 302
+    worker.run()
+    assert receiver.requests == []
+    delivery = Delivery.objects.get(channel=channel)
+    assert delivery.state == Delivery.State.DEAD and delivery.last_error == "channel switched off"
+    _fever("another")
+    assert Delivery.objects.filter(channel=channel).count() == 1  # none queued on a channel that is off
+    assert web_client(warden).post(f"/channels/{channel.pk}/toggle").status_code == 404
+
+
+def test_wecom_too_long_is_sent_again_shorter_not_as_it_was(receiver: Receiver, worker: InlineWorker, db: None) -> None:
+    receiver.script = [(200, {"errcode": 40058, "errmsg": "content exceed max length"}), OK_WECOM]
+    channel = _channel("wecom", f"{receiver.url}/cgi-bin/webhook/send?key=K")
+    delivery = channel_test(channel=channel)
+    Delivery.objects.filter(pk=delivery.pk).update(message={"title": "通知", "text": "长" * 1500, "link": ""})
+    worker.run()
+    first, second = (len(r.json()["text"]["content"].encode()) for r in receiver.wait_for(2))
+    assert first > 2000 and second <= 1024
+    delivery.refresh_from_db()
+    assert delivery.state == Delivery.State.SENT
+
+
+def test_feishu_paced_to_five_a_second(receiver: Receiver, worker: InlineWorker, db: None) -> None:
+    receiver.script = [(200, {"code": 0, "msg": "success"})]
+    channel = _channel("feishu", f"{receiver.url}/open-apis/bot/v2/hook/X", secret="s")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(7):
+            channel_test(channel=channel)
+        worker.run()
+        assert len(receiver.requests) == 5  # the clock stands still: a sixth would break 5/s
+        clock.shift(timedelta(seconds=2.5))  # past the pace and the next outbox sweep
+        worker.run()
+    assert len(receiver.requests) == 7

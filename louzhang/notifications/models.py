@@ -52,6 +52,11 @@ class ChannelKind(models.TextChoices):
     SMS = "sms", _("SMS gateway")
 
 
+#: the audience of a residents' group chat: never sent follow-ups (internal work), only what is
+#: meant for residents (notices, the outcome of a tip)
+RESIDENTS = "resident"
+
+
 class Channel(models.Model):
     """A delivery channel bound to an area and the roles it serves: the 东河区 wardens' work
     group (楼长工作群), a station's officers' group, a compound's residents' group …"""
@@ -63,7 +68,8 @@ class Channel(models.Model):
     secret = models.CharField(_("signing secret"), max_length=200, blank=True)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="channels",
                              verbose_name=_("area"))
-    #: roles whose follow-ups and alerts are announced here (an empty list: all)
+    #: roles whose follow-ups and alerts are announced here (an empty list: every staff role;
+    #: "resident" marks a residents' group, which staff work never reaches)
     roles = models.JSONField(_("roles"), default=list, blank=True)
     #: kind-specific options, validated by the transport (e.g. {"format": "markdown"})
     options = models.JSONField(default=dict, blank=True)
@@ -84,7 +90,9 @@ class Channel(models.Model):
         return self.name
 
     def serves(self, role: str) -> bool:
-        return not self.roles or role in self.roles
+        if not self.roles:
+            return role != RESIDENTS
+        return role in self.roles
 
 
 class Delivery(models.Model):

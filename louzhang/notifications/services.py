@@ -27,6 +27,7 @@ from louzhang.areas.models import Area
 from louzhang.audit.services import audit_record
 from louzhang.core.personal import Kind, mask
 from louzhang.notifications.models import (
+    RESIDENTS,
     Channel,
     ChannelKind,
     Delivery,
@@ -286,9 +287,10 @@ def _record(delivery: Delivery, attempt: DeliveryAttempt, error: DeliveryError |
                         last_error=str(error)[:500])
         elif isinstance(error, TooLong) and _shorter(delivery) is not None:
             attempt.outcome = DeliveryAttempt.Outcome.RETRY
-            ours.update(message={**delivery.message, "max_bytes": _shorter(delivery)},
-                        next_attempt_at=now, lease_until=None, enqueued_at=None,
-                        last_error=str(error)[:500])
+            if ours.update(message={**delivery.message, "max_bytes": _shorter(delivery)},
+                           next_attempt_at=now, lease_until=None, enqueued_at=now,
+                           last_error=str(error)[:500]):
+                transaction.on_commit(lambda: _enqueue([delivery.pk]))  # at once, shorter
         elif (isinstance(error, Retryable) and not isinstance(error, TooLong)
               and delivery.failures + 1 < settings.LOUZHANG_DELIVERY_MAX_FAILURES):
             attempt.outcome = DeliveryAttempt.Outcome.RETRY
@@ -378,9 +380,12 @@ def channel_add(
         transport.check_url(url)
     except ValueError as exc:
         raise ChannelError(str(exc)) from None
-    unknown = [r for r in roles if r not in Role.values]
+    audiences = [*Role.values, RESIDENTS]
+    unknown = [r for r in roles if r not in audiences]
     if unknown:
-        raise ChannelError(f"unknown role {', '.join(unknown)}; one of {', '.join(Role.values)}")
+        raise ChannelError(f"unknown role {', '.join(unknown)}; one of {', '.join(audiences)}")
+    if RESIDENTS in roles and len(set(roles)) > 1:
+        raise ChannelError("a residents' group serves residents only: staff work never goes there")
     area = Area.objects.filter(code=area_code).first()
     if area is None:
         raise ChannelError(f"unknown area code {area_code!r}")
@@ -397,6 +402,18 @@ def channel_add(
                      object_id=channel.pk, area_path=area.path,
                      summary=f"channel {name} ({kind}) for {area.name}")
     return channel
+
+
+def channel_set_active(*, channel: Channel, active: bool, actor: User | None = None) -> bool:
+    """Switch a channel off (a leaked robot key, a dissolved group) or on again; audited.
+    Deliveries waiting on a channel switched off are given up and shown as failed."""
+    with transaction.atomic():
+        changed = Channel.objects.filter(pk=channel.pk, is_active=not active).update(is_active=active)
+        if changed:
+            audit_record(actor=actor, action="change", object_type="notifications.channel",
+                         object_id=channel.pk, area_path=channel.area.path,
+                         summary=f"channel {channel.name} {'on' if active else 'off'}")
+    return bool(changed)
 
 
 def channel_test(*, channel: Channel) -> Delivery:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
-from louzhang.notifications.models import ChannelKind, Delivery
+from louzhang.notifications.models import RESIDENTS, ChannelKind, Delivery
 from louzhang.notifications.selectors import (
     access_delivery,
     channels_visible,
@@ -27,6 +27,7 @@ from louzhang.notifications.selectors import (
 from louzhang.notifications.services import (
     ChannelError,
     channel_add,
+    channel_set_active,
     delivery_send_again,
     notifications_mark_read,
 )
@@ -86,6 +87,17 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("deliveries")
 
 
+@require_POST
+@login_required
+def channel_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    _commander_only(request)
+    channel = channels_visible(request.user).filter(pk=pk).first()
+    if channel is None:
+        raise Http404("no such channel")
+    channel_set_active(channel=channel, active=not channel.is_active, actor=request.user)
+    return redirect("channels")
+
+
 @login_required
 def channels(request: HttpRequest) -> HttpResponse:
     _commander_only(request)
@@ -112,6 +124,7 @@ def channels(request: HttpRequest) -> HttpResponse:
                 return redirect("channels")
     items = [(c, display_address(c.url)) for c in channels_visible(request.user).order_by("name")]
     return render(request, "notifications/channels.html", {
-        "items": items, "kinds": ChannelKind.choices, "roles": Role.choices, "error": error,
+        "items": items, "kinds": ChannelKind.choices, "error": error,
+        "roles": [*Role.choices, (RESIDENTS, _("residents (residents' group)"))],
         "form": request.POST,
     })

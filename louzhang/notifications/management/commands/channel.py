@@ -8,7 +8,12 @@ from django.db import transaction
 
 from louzhang.core.commands import LouzhangCommand
 from louzhang.notifications.models import Channel, ChannelKind
-from louzhang.notifications.services import ChannelError, channel_add, channel_test
+from louzhang.notifications.services import (
+    ChannelError,
+    channel_add,
+    channel_set_active,
+    channel_test,
+)
 from louzhang.notifications.views import display_address
 
 
@@ -16,14 +21,15 @@ class Command(LouzhangCommand):
     help = "Delivery channels: `louzhang channel add NAME --kind K --url URL --area CODE [--role R …]`."
 
     def arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|test")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|test|disable|enable")
         add = sub.add_parser("add", help="bind a group robot, webhook or SMS gateway to an area")
         add.add_argument("name")
         add.add_argument("--kind", required=True, choices=ChannelKind.values)
         add.add_argument("--url", required=True, help="the robot's webhook address")
         add.add_argument("--area", required=True, help="area code: follow-ups inside it are announced")
         add.add_argument("--role", action="append", default=[], dest="roles",
-                         help="a role this channel serves (repeat; none: all roles)")
+                         help="a role this channel serves (repeat; none: every staff role); "
+                              "`resident` for a residents' group, which never gets staff work")
         add.add_argument("--secret-stdin", action="store_true",
                          help="read the signing secret from standard input")
         add.add_argument("--markdown", action="store_true", help="WeCom/DingTalk: send markdown")
@@ -32,6 +38,9 @@ class Command(LouzhangCommand):
         sub.add_parser("list", help="list channels (addresses without their keys)")
         test = sub.add_parser("test", help="queue a test message on a channel")
         test.add_argument("name")
+        for verb in ("disable", "enable"):
+            toggle = sub.add_parser(verb, help=f"{verb} a channel (a leaked key, a dissolved group)")
+            toggle.add_argument("name")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -41,10 +50,18 @@ class Command(LouzhangCommand):
                 state = "active" if c.is_active else "off"
                 self.stdout.write(f"{c.name}\t{c.kind}\t{c.area.code}\t{roles}\t{state}\t{display_address(c.url)}")
             return
-        if action == "test":
+        if action in ("test", "disable", "enable"):
             channel = Channel.objects.filter(name=options["name"]).first()
             if channel is None:
                 raise CommandError(f"no channel named {options['name']!r}")
+        if action in ("disable", "enable"):
+            assert channel is not None
+            if not channel_set_active(channel=channel, active=action == "enable"):
+                raise CommandError(f"channel {channel.name} is already {action}d")
+            self.stdout.write(f"{action}d channel {channel.name}")
+            return
+        if action == "test":
+            assert channel is not None
             with transaction.atomic():
                 delivery = channel_test(channel=channel)
             self.stdout.write(f"queued test message {delivery.uid}; a running worker sends it")
