@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,6 +54,12 @@ class BaseOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FormatOptions(BaseOptions):
+    """Group robots that take plain text or markdown."""
+
+    format: Literal["text", "markdown"] = "text"
+
+
 @dataclass(frozen=True)
 class Message:
     title: str
@@ -71,6 +77,13 @@ class Message:
 
     def plain(self) -> str:
         return "\n".join(part for part in (self.title, self.text, self.link) if part)
+
+    def markdown(self, before: str, after: str = "", gap: str = "\n") -> str:
+        """The title marked up (`before`/`after`: the platform's markup), text, then the link."""
+        text = f"{before}{self.title}{after}{gap}{self.text}"
+        if self.link:
+            text += f"{gap}[{self.link}]({self.link})"
+        return text
 
 
 @dataclass

@@ -8,13 +8,12 @@ check failed.
 
 from __future__ import annotations
 
-from typing import Literal
 from urllib.parse import quote_plus
 
 import httpx
 
 from louzhang.notifications.transports.base import (
-    BaseOptions,
+    FormatOptions,
     Message,
     Outgoing,
     Permanent,
@@ -35,27 +34,20 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     return quote_plus(raw)
 
 
-class DingTalkOptions(BaseOptions):
-    format: Literal["text", "markdown"] = "text"
-
-
 class DingTalk(Transport):
     kind = "dingtalk"
-    options_model = DingTalkOptions
+    options_model = FormatOptions
     # documented 20 a minute; one spare, because crossing it costs ten silent minutes
     per_minute = 19
     mentions = True
 
     def build(self, message: Message, *, uid: str, recipient: str, now_ms: int) -> Outgoing:
-        assert isinstance(self.options, DingTalkOptions)
+        assert isinstance(self.options, FormatOptions)
         limit = min(TEXT_BYTES, message.max_bytes or TEXT_BYTES)
         at_line = " ".join(f"@{m}" for m in message.mentions)
         at = {"atMobiles": list(message.mentions), "isAtAll": False}
         if self.options.format == "markdown":
-            text = f"### {message.title}\n\n{message.text}"
-            if message.link:
-                text += f"\n\n[{message.link}]({message.link})"
-            text = clip_bytes(text, limit) + (f"\n\n{at_line}" if at_line else "")
+            text = clip_bytes(message.markdown("### ", gap="\n\n"), limit) + (f"\n\n{at_line}" if at_line else "")
             payload = {"msgtype": "markdown",
                        "markdown": {"title": message.title, "text": text}, "at": at}
         else:

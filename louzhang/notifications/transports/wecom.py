@@ -6,12 +6,10 @@ Text ≤ 2,048 bytes (the only type where `mentioned_mobile_list` works), markdo
 
 from __future__ import annotations
 
-from typing import Literal
-
 import httpx
 
 from louzhang.notifications.transports.base import (
-    BaseOptions,
+    FormatOptions,
     Message,
     Outgoing,
     Permanent,
@@ -27,23 +25,17 @@ TEXT_BYTES = 2048
 MARKDOWN_BYTES = 4096
 
 
-class WeComOptions(BaseOptions):
-    format: Literal["text", "markdown"] = "text"
-
-
 class WeCom(Transport):
     kind = "wecom"
-    options_model = WeComOptions
+    options_model = FormatOptions
     per_minute = 20
     mentions = True
 
     def build(self, message: Message, *, uid: str, recipient: str, now_ms: int) -> Outgoing:
-        assert isinstance(self.options, WeComOptions)
+        assert isinstance(self.options, FormatOptions)
         if self.options.format == "markdown":
             limit = min(MARKDOWN_BYTES, message.max_bytes or MARKDOWN_BYTES)
-            text = f"**{message.title}**\n{message.text}"
-            if message.link:
-                text += f"\n[{message.link}]({message.link})"
+            text = message.markdown("**", "**")
             payload = {"msgtype": "markdown", "markdown": {"content": clip_bytes(text, limit)}}
         else:
             limit = min(TEXT_BYTES, message.max_bytes or TEXT_BYTES)
