@@ -275,6 +275,16 @@ def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subpro
     )
 
 
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English (the msgids), for tests that match on their wording; the default
+    language, Simplified Chinese, is tested where users read it (tests/test_i18n.py …)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Rate-limit counters live in the cache: each test starts with none."""

@@ -12,6 +12,8 @@ from louzhang.identifiers.id_numbers import check_character, parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import _prefixes, city_code, parse_plate
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def make(first17: str) -> str:
     return first17 + check_character(first17)

@@ -19,6 +19,8 @@ ZHANG = make_id_number("150202", __import__("datetime").date(1950, 3, 4), 11)  #
 LI = make_id_number("152722", __import__("datetime").date(1972, 8, 9), 22)  # female, retired code
 WANG = make_id_number("420106", __import__("datetime").date(1990, 1, 2), 33)  # male, 武汉 武昌区
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def xlsx(path, rows, title="保利百合小区居民登记表（2020年1月）"):
     book = Workbook()
@@ -173,7 +175,7 @@ def test_cli_json_summary_and_one_line_errors(cli_env, tmp_path):
     assert json.loads(again.stdout)["rejected"] == 2  # 保利百合 is not theirs
     missing = run_cli(cli_env, "import", "residents", str(tmp_path / "nope.xlsx"))
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
-    assert "no such file" in missing.stderr
+    assert "文件不存在" in missing.stderr  # the command line speaks the installation's language
 
 
 @pytest.mark.django_db
@@ -259,3 +261,21 @@ def test_a_run_stopped_half_way_is_still_audited(tmp_path):
         import_residents(path, compound_code=BAOLI)
     event = AuditEvent.objects.filter(object_type="registry.import.residents").latest("id")
     assert event.detail["read"] >= 5
+
+
+@pytest.mark.django_db
+def test_rejection_reasons_are_in_chinese_for_community_staff(tmp_path):
+    """Outside the English fixture: what the installation speaks by default."""
+    from django.utils import translation
+
+    bad_check = ZHANG[:17] + ("1" if ZHANG[17] != "1" else "2")
+    path = xlsx(tmp_path / "zh.xlsx", [
+        HEADER,
+        [1, "赵错", "男", bad_check, "13812345678", "保利百合", 34, 2, 602, "常住", "", ""],
+        [2, "钱服", "男", WANG, "400-810-8888", "保利百合", 34, 2, 602, "常住", "", ""],
+    ])
+    with translation.override("zh-hans"):
+        summary = import_residents(path, rejects_path=tmp_path / "zh-rejects.csv")
+    reasons = {r["错误列"]: r["错误原因"] for r in rejects(summary)}
+    assert reasons["身份证号"].startswith("身份证号校验位错误（最后一位应为")
+    assert reasons["手机号"] == "400-810-8888 是服务号码，不是个人电话"

@@ -10,6 +10,8 @@ from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.registry.addresses import household_address, parse_address
 from louzhang.registry.importing.tables import RESIDENT_HEADERS, TableError, open_table
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.mark.parametrize(
     ("raw", "name", "local"),

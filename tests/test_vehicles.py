@@ -13,6 +13,8 @@ from louzhang.registry.importing.vehicles import import_vehicles
 from louzhang.registry.models import Resident, Vehicle
 from tests.conftest import BAOLI, FUGUI, ApiClient, api_for
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def xlsx(path, rows):
     book = Workbook()
@@ -64,7 +66,9 @@ def test_other_district_unknown_and_malformed_plates(warden_jy, warden):
     missing = client.get("/vehicles/京A00000")
     assert missing.status_code == 404 and missing["Content-Type"].startswith("application/problem+json")
     bad = client.get("/vehicles/蒙B1I345")
-    assert bad.status_code == 422 and "I and O" in bad.json()["detail"]
+    assert bad.status_code == 422 and "不使用字母 I 和 O" in bad.json()["detail"]  # Chinese by default
+    client.headers["Accept-Language"] = "en"
+    assert "I and O" in client.get("/vehicles/蒙B1I345").json()["detail"]
     assert ApiClient(None).get("/vehicles/鄂A5K2B8").status_code == 401
 
 

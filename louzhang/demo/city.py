@@ -47,6 +47,7 @@ class PersonSpec:
     household: str
     residency: str
     is_head: bool
+    care_tags: str = ""
 
 
 @dataclass
@@ -244,6 +245,15 @@ def _household(rng: random.Random, h_code: str, district: str, used: set[str]) -
             phone=_phone(rng) if age >= 14 else "", household=h_code,
             residency=residency, is_head=i == 0,
         ))
+    # care tags follow from age and household (no random draw: the rest of the city stays as is)
+    for person in people:
+        age = (today - person.birth_date).days // 365
+        tags = []
+        if age >= 80:
+            tags.append("elderly")
+        if age >= 70 and len(people) == 1:
+            tags.append("elderly_alone")
+        person.care_tags = ",".join(sorted(tags))
     return people
 
 

@@ -101,7 +101,7 @@ def _load_residents(city: DemoCity) -> int:
         [
             Resident(name=p.name, gender=p.gender, birth_date=p.birth_date, id_number=p.id_number,
                      phone=p.phone, household_id=households[p.household], residency=p.residency,
-                     is_head=p.is_head)
+                     is_head=p.is_head, care_tags=p.care_tags)
             for p in city.residents
         ],
         batch_size=1000,

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext as _
 from stdnum.iso7064 import mod_11_2
 
 from louzhang.identifiers import IdentifierError
@@ -53,43 +54,43 @@ def normalise(raw: object) -> str:
 
 def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:
     if raw is None or str(raw).strip() == "":
-        raise IdentifierError("ID number is empty")
+        raise IdentifierError(_("ID number is empty"))
     if isinstance(raw, float | int) and not isinstance(raw, bool):
-        raise IdentifierError(
-            f"ID number was stored as a number ({raw!r}): spreadsheets keep only 15 significant "
-            "digits of a number; format the column as text and type it again"
-        )
+        raise IdentifierError(_(
+            "ID number was stored as a number (%(raw)s): spreadsheets keep only 15 significant "
+            "digits of a number; format the column as text and type it again") % {"raw": repr(raw)})
     text = normalise(raw)
     if _EXCEL_DAMAGE.match(text):
-        raise IdentifierError(
-            f"ID number damaged by Excel ({text}): format the column as text and type it again"
-        )
+        raise IdentifierError(_(
+            "ID number damaged by Excel (%(text)s): format the column as text and type it again")
+            % {"text": text})
     if len(text) == 15 and text.isdigit():
-        raise IdentifierError("15-digit first-generation number: ask for the 18-digit one")
+        raise IdentifierError(_("15-digit first-generation number: ask for the 18-digit one"))
     if len(text) != 18:
-        raise IdentifierError(f"ID number must have 18 characters, not {len(text)}")
+        raise IdentifierError(_("ID number must have 18 characters, not %(n)d") % {"n": len(text)})
     if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
-        raise IdentifierError("ID number must be 17 digits followed by a digit or X")
+        raise IdentifierError(_("ID number must be 17 digits followed by a digit or X"))
     expected = check_character(text[:17])
     if text[17] != expected:
-        raise IdentifierError(f"ID number checksum fails (last character should be {expected})")
+        raise IdentifierError(_("ID number checksum fails (last character should be %(expected)s)") % {"expected": expected})
     try:
         born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise IdentifierError(f"ID number holds no real birth date ({text[6:14]})") from None
+        raise IdentifierError(_("ID number holds no real birth date (%(date)s)") % {"date": text[6:14]}) from None
     today = today or date.today()  # noqa: DTZ011  (a calendar date, local to the reader)
     if born > today:
-        raise IdentifierError(f"ID number birth date {born.isoformat()} is in the future")
+        raise IdentifierError(_("ID number birth date %(date)s is in the future") % {"date": born.isoformat()})
     if born.year < 1890:
-        raise IdentifierError(f"ID number birth date {born.isoformat()} is not plausible")
+        raise IdentifierError(_("ID number birth date %(date)s is not plausible") % {"date": born.isoformat()})
     region = text[:6]
     warnings = []
     entry = division(region)
     if entry is None:
-        warnings.append(f"region code {region} is not in the division table (newer than 2019, or unknown)")
+        warnings.append(_("region code %(code)s is not in the division table (newer than 2019, or unknown)") % {"code": region})
     elif not entry.current:
-        replaced = f", now {entry.replaced_by}" if entry.replaced_by else ""
-        warnings.append(f"region code {region} ({entry.name}) was retired in {entry.last_revision[:4]}{replaced}")
+        replaced = (_(", now %(code)s") % {"code": entry.replaced_by}) if entry.replaced_by else ""
+        warnings.append(_("region code %(code)s (%(name)s) was retired in %(year)s%(replaced)s") % {
+            "code": region, "name": entry.name, "year": entry.last_revision[:4], "replaced": replaced})
     return IdNumber(
         number=text,
         birth_date=born,

@@ -7,36 +7,45 @@ import re
 import unicodedata
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 from louzhang.identifiers import IdentifierError
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_PERSONAL_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
 
 
 def normalise_phone(raw: object) -> str:
     text = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not text:
-        raise IdentifierError("phone number is empty")
+        raise IdentifierError(_("phone number is empty"))
     if isinstance(raw, float):
-        raise IdentifierError(f"phone number was stored as a number ({raw!r}): format the column as text")
+        raise IdentifierError(_("phone number was stored as a number (%(raw)s): format the column as text") % {"raw": repr(raw)})
     compact = re.sub(r"[\s()（）]", "", text)
     mobile = _MOBILE.match(compact)
     if mobile:  # the common case, without the cost of a full parse
         national = mobile.group(1)
         if not phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=86, national_number=int(national))):
-            raise IdentifierError(f"not a valid mainland phone number: {text!r}")
+            raise IdentifierError(_("not a valid mainland phone number: %(text)s") % {"text": text})
         return national
     try:
         number = phonenumbers.parse(compact, "CN")
     except phonenumbers.NumberParseException:
-        raise IdentifierError(f"not a phone number: {text!r}") from None
+        raise IdentifierError(_("not a phone number: %(text)s") % {"text": text}) from None
     if number.country_code != 86:
-        raise IdentifierError(f"not a mainland China number: {text!r}")
+        raise IdentifierError(_("not a mainland China number: %(text)s") % {"text": text})
     if not phonenumbers.is_valid_number(number):
-        raise IdentifierError(f"not a valid mainland phone number: {text!r}")
+        raise IdentifierError(_("not a valid mainland phone number: %(text)s") % {"text": text})
+    if phonenumbers.number_type(number) not in _PERSONAL_TYPES:
+        # 400/800 service numbers, premium lines …: nobody can be reached there in person
+        raise IdentifierError(_("%(text)s is a service number, not a person's phone") % {"text": text})
     national = str(number.national_number)
     if len(national) == 11 and national.startswith("1"):
         return national
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    area, _, local = formatted.partition(" ")
+    area, _space, local = formatted.partition(" ")
     return f"{area}-{local.replace(' ', '')}" if local else formatted.replace(" ", "")

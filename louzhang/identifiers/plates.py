@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.divisions import _table, province_name
 
@@ -81,23 +83,23 @@ def normalise_plate(raw: object) -> str:
 def parse_plate(raw: object) -> Plate:
     text = normalise_plate(raw)
     if not text:
-        raise IdentifierError("plate is empty")
+        raise IdentifierError(_("plate is empty"))
     if _EMBASSY.match(text):
         return Plate(plate=text, kind="embassy", province="", city="", division_code="")
     if len(text) < 7:
-        raise IdentifierError(f"plate {text!r} is too short")
+        raise IdentifierError(_("plate %(plate)s is too short") % {"plate": text})
     prefixes = _prefixes()
     province_char, letter, rest = text[0], text[1], text[2:]
     prefix = prefixes.get(province_char + letter) or prefixes.get(province_char + "*")
     if prefix is None:
         if not any(p.startswith(province_char) for p in prefixes):
-            raise IdentifierError(f"plate {text!r}: {province_char!r} is not a province abbreviation")
-        raise IdentifierError(f"plate {text!r}: no issuing office {province_char}{letter}")
+            raise IdentifierError(_("plate %(plate)s: %(char)s is not a province abbreviation") % {"plate": text, "char": province_char})
+        raise IdentifierError(_("plate %(plate)s: no issuing office %(prefix)s") % {"plate": text, "prefix": province_char + letter})
     kind = next((name for name, pattern in _PATTERNS if pattern.match(rest)), None)
     if kind is None:
         if "I" in rest or "O" in rest:
-            raise IdentifierError(f"plate {text!r}: the letters I and O are never used on plates")
-        raise IdentifierError(f"plate {text!r}: not a plate format of GA 36")
+            raise IdentifierError(_("plate %(plate)s: the letters I and O are never used on plates") % {"plate": text})
+        raise IdentifierError(_("plate %(plate)s: not a plate format of GA 36") % {"plate": text})
     return Plate(
         plate=text, kind=kind,
         province=province_name(prefix.province_code + "0000") or "",

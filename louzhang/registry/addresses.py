@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from louzhang.identifiers import IdentifierError
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -68,12 +70,12 @@ _DASHED = re.compile(r"^(?P<building>\d+[A-Z]?)-(?P<unit>\d+)-(?P<room>\d{3,4})$
 def parse_address(raw: str) -> HouseholdAddress:
     text = unicodedata.normalize("NFKC", raw or "").strip().upper().replace(" ", "")
     if not text:
-        raise IdentifierError("address is empty")
+        raise IdentifierError(_("address is empty"))
     match = _FULL.match(text) or _DASHED.match(text)
     if match is None:
         raise IdentifierError(
-            f"address {raw!r} not understood: expected e.g. 34号楼二单元6楼西户 or 34-2-602"
-        )
+            _("address %(raw)s not understood: expected e.g. 34号楼二单元6楼西户 or 34-2-602")
+            % {"raw": raw})
     parts = match.groupdict()
     return household_address(parts["building"], parts["unit"], parts.get("floor"),
                              parts.get("side"), parts.get("room"), raw=raw)
@@ -90,11 +92,11 @@ def household_address(
         try:
             building_text = str(chinese_number(building_text))
         except ValueError:
-            raise IdentifierError(f"building {building!r} not understood in {where!r}") from None
+            raise IdentifierError(_("building %(part)s not understood in %(where)s") % {"part": building, "where": where}) from None
     try:
         unit_no = chinese_number(re.sub(r"单元$", "", unicodedata.normalize("NFKC", str(unit)).strip()))
     except ValueError:
-        raise IdentifierError(f"unit {unit!r} not understood in {where!r}") from None
+        raise IdentifierError(_("unit %(part)s not understood in %(where)s") % {"part": unit, "where": where}) from None
     if room:
         room_text = re.sub(r"(室|号|户)$", "", unicodedata.normalize("NFKC", str(room)).strip())
         if not re.fullmatch(r"\d{3,4}", room_text):
@@ -102,17 +104,17 @@ def household_address(
             if side_match:
                 return household_address(building_text, str(unit_no), side_match.group(1),
                                          side_match.group(2), None, raw=raw)
-            raise IdentifierError(f"room {room!r} not understood in {where!r}")
+            raise IdentifierError(_("room %(part)s not understood in %(where)s") % {"part": room, "where": where})
         floor_no, door = int(room_text[:-2]), int(room_text[-2:])
         if floor_no < 1 or door < 1:
-            raise IdentifierError(f"room {room!r} has no floor or door in {where!r}")
+            raise IdentifierError(_("room %(part)s has no floor or door in %(where)s") % {"part": room, "where": where})
         return _checked(HouseholdAddress(building_text, unit_no, floor_no, door, side=False), where)
     if floor is None or side is None:
-        raise IdentifierError(f"no floor and door in {where!r}")
+        raise IdentifierError(_("no floor and door in %(where)s") % {"where": where})
     try:
         floor_no = chinese_number(floor)
     except ValueError:
-        raise IdentifierError(f"floor {floor!r} not understood in {where!r}") from None
+        raise IdentifierError(_("floor %(part)s not understood in %(where)s") % {"part": floor, "where": where}) from None
     return _checked(HouseholdAddress(building_text, unit_no, floor_no, SIDES[side], side=True), where)
 
 
@@ -120,7 +122,7 @@ def _checked(address: HouseholdAddress, where: str) -> HouseholdAddress:
     """Numbers a real building has: buildings up to 9999 (with an optional letter), units and
     floors 1-99."""
     if not re.fullmatch(r"[1-9]\d{0,3}[A-Z]?", address.building):
-        raise IdentifierError(f"building number {address.building!r} out of range in {where!r}")
+        raise IdentifierError(_("building number %(part)s out of range in %(where)s") % {"part": address.building, "where": where})
     if not 1 <= address.unit <= 99 or not 1 <= address.floor <= 99:
-        raise IdentifierError(f"floor or unit out of range in {where!r}")
+        raise IdentifierError(_("floor or unit out of range in %(where)s") % {"where": where})
     return address

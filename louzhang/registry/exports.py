@@ -12,9 +12,11 @@ from louzhang.accounts.policy import present
 from louzhang.areas.jurisdiction import scope
 from louzhang.areas.models import Area
 from louzhang.audit.models import AuditEvent
+from louzhang.registry.care import care_text
 from louzhang.registry.models import Resident
 
-HEADERS = ["小区", "楼号", "单元", "户", "姓名", "性别", "出生日期", "身份证号", "手机号", "人员类型", "备注"]
+HEADERS = ["小区", "楼号", "单元", "户", "姓名", "性别", "出生日期", "身份证号", "手机号", "人员类型", "关怀标签",
+           "备注"]
 
 
 def export_residents(user: Any, area: Area) -> bytes:
@@ -48,7 +50,7 @@ def export_residents(user: Any, area: Area) -> bytes:
             compound.name if compound else "", building.name if building else "",
             unit.name if unit else "", household.name, person["name"], r.get_gender_display(),
             r.birth_date.isoformat(), person["id_number"], person["phone"],
-            r.get_residency_display(), r.note,
+            r.get_residency_display(), care_text(person["care_tags"]), r.note,
         ])
     buffer = BytesIO()
     book.save(buffer)

@@ -44,6 +44,11 @@ class Resident(models.Model):
     )
     is_head = models.BooleanField(_("head of household"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    #: care tags (关怀标签), codes of `louzhang.registry.care.CareTag`, comma-separated: health
+    #: information, masked like an ID number
+    care_tags = PersonalCharField(
+        _("care"), max_length=100, blank=True, kind=Kind.HEALTH, sensitivity=Sensitivity.SENSITIVE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

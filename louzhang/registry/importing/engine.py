@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from louzhang.areas.jurisdiction import EVERYTHING, Jurisdiction, jurisdiction_for
 from louzhang.areas.models import Area, Level
@@ -92,20 +93,20 @@ class Compounds:
         if fixed is None:
             return self.resolve(name_or_code)
         if name_or_code and name_or_code not in (fixed.code, fixed.name):
-            raise RowRejected("小区", f"row names {name_or_code!r} but the import is for {fixed.name} (--compound)")
+            raise RowRejected("小区", _("row names %(name)s but the import is for %(fixed)s (--compound)") % {"name": name_or_code, "fixed": fixed.name})
         return fixed
 
     def resolve(self, name_or_code: str) -> Area:
         """The compound a row names, by code or by name; RowRejected (小区) if none or several."""
         if not name_or_code:
-            raise RowRejected("小区", "compound is empty")
+            raise RowRejected("小区", _("compound is empty"))
         compound = self.by_code(name_or_code)
         if compound is None:
             named = self.by_name(name_or_code)
             if len(named) > 1:
-                raise RowRejected("小区", f"{len(named)} compounds are called {name_or_code}: use its code")
+                raise RowRejected("小区", _("%(n)d compounds are called %(name)s: use its code") % {"n": len(named), "name": name_or_code})
             if not named:
-                raise RowRejected("小区", f"no compound {name_or_code!r} in your jurisdiction")
+                raise RowRejected("小区", _("no compound %(name)s in your jurisdiction") % {"name": name_or_code})
             compound = named[0]
         self.first_used = self.first_used or compound
         return compound
@@ -226,9 +227,9 @@ def open_for_import(
     if compound_code:
         fixed = compounds.by_code(compound_code)
         if fixed is None:
-            raise ImportFileError(f"--compound {compound_code}: no such compound in your jurisdiction")
+            raise ImportFileError(_("--compound %(code)s: no such compound in your jurisdiction") % {"code": compound_code})
     elif "compound" not in table.columns:
-        raise ImportFileError(f"{path.name}: no 小区 column; give the compound with --compound CODE")
+        raise ImportFileError(_("%(file)s: no 小区 column; give the compound with --compound CODE") % {"file": path.name})
     return table, jurisdiction, compounds, fixed
 
 
@@ -252,9 +253,9 @@ class Importer(Generic[R]):
         try:
             self._rows()
         except TableError as exc:
-            raise ImportFileError(
-                f"{exc} ({self.summary.created + self.summary.updated} rows before it were saved; "
-                "importing the fixed file again completes the rest)"
+            raise ImportFileError(_(
+                "%(error)s (%(saved)d rows before it were saved; importing the fixed file again "
+                "completes the rest)") % {"error": exc, "saved": self.summary.created + self.summary.updated}
             ) from None
         self.summary.rejected = len(self.summary.rejections)
         self.summary.seconds = time.monotonic() - started
@@ -272,7 +273,7 @@ class Importer(Generic[R]):
                 row = self.validate(number, cells)
                 key = self.key(row)
                 if key in seen:
-                    raise RowRejected(self.key_column, f"same {self.key_column} as row {seen[key]}")
+                    raise RowRejected(self.key_column, _("same %(column)s as row %(row)d") % {"column": self.key_column, "row": seen[key]})
                 seen[key] = number
                 batch.append(row)
                 summary.warnings += getattr(row, "warnings", 0)
@@ -281,7 +282,7 @@ class Importer(Generic[R]):
             except (ValueError, TypeError, OverflowError, KeyError) as exc:
                 # a cell no validator foresaw must cost its row, never the whole import
                 logger.warning("import %s row %s: %r", self.kind, number, exc)
-                summary.rejections.append(Rejection(number, "", f"value not understood ({exc.__class__.__name__})", cells))
+                summary.rejections.append(Rejection(number, "", _("value not understood (%(error)s)") % {"error": exc.__class__.__name__}, cells))
             if len(batch) >= BATCH:
                 self._write(batch)
                 batch = []

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area, Level, build_path
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.registry.addresses import HouseholdAddress, household_address, parse_address
+from louzhang.registry.care import parse_care_tags
 from louzhang.registry.importing.engine import (
     Compounds,
     Importer,
@@ -64,6 +67,7 @@ class _Row:
     phone: str
     residency: str
     note: str
+    care_tags: str
     compound: Area
     address: HouseholdAddress
     warnings: int
@@ -82,7 +86,7 @@ def import_residents(
         path, RESIDENT_HEADERS, {"name", "id_number"}, actor=actor, compound_code=compound_code
     )
     if not ("address" in table.columns or {"building", "unit", "room"} <= set(table.columns)):
-        raise ImportFileError(f"{path.name}: needs a 住址 column, or 楼号, 单元 and 门牌号 columns")
+        raise ImportFileError(_("%(file)s: needs a 住址 column, or 楼号, 单元 and 门牌号 columns") % {"file": path.name})
     scoped = actor is not None
     importer: Importer[_Row] = Importer(
         kind="residents", table=table, key=lambda row: row.id_number, key_column="身份证号",
@@ -100,17 +104,17 @@ def _validate(
 ) -> _Row:
     name = text(cell(cells, table, "name"))
     if not name:
-        raise RowRejected("姓名", "name is empty")
+        raise RowRejected("姓名", _("name is empty"))
     if len(name) > 50:
-        raise RowRejected("姓名", "name longer than 50 characters")
+        raise RowRejected("姓名", _("name longer than 50 characters"))
     identity = checked("身份证号", parse_id_number, cell(cells, table, "id_number"))
     gender_text = text(cell(cells, table, "gender"))
     if gender_text:
         gender = GENDER.get(gender_text.upper())
         if gender is None:
-            raise RowRejected("性别", f"gender {gender_text!r} is not 男 or 女")
+            raise RowRejected("性别", _("gender %(text)s is not 男 or 女") % {"text": gender_text})
         if gender != identity.gender:
-            raise RowRejected("性别", f"gender {gender_text} contradicts the ID number")
+            raise RowRejected("性别", _("gender %(text)s contradicts the ID number") % {"text": gender_text})
     phone_raw = cell(cells, table, "phone")
     phone = ""
     if text(phone_raw):
@@ -120,7 +124,7 @@ def _validate(
     if residency_text:
         mapped = RESIDENCY.get(residency_text)
         if mapped is None:
-            raise RowRejected("人员类型", f"{residency_text!r} is not 常住, 暂住 or 租户")
+            raise RowRejected("人员类型", _("%(text)s is not 常住, 暂住 or 租户") % {"text": residency_text})
         residency = mapped
     compound = compounds.resolve_with(fixed, text(cell(cells, table, "compound")))
     try:
@@ -134,10 +138,13 @@ def _validate(
     except IdentifierError as exc:
         raise RowRejected("住址", str(exc)) from None
     if not jurisdiction.covers(_household_path(compound, address)):
-        raise RowRejected("住址", "household outside your jurisdiction")
-    note = text(cell(cells, table, "note"))[:200]
+        raise RowRejected("住址", _("household outside your jurisdiction"))
+    note = text(cell(cells, table, "note"))
+    if len(note) > 200:
+        raise RowRejected("备注", _("note longer than 200 characters"))
+    care_tags = checked("关怀标签", parse_care_tags, cell(cells, table, "care_tags"))
     return _Row(number, cells, name, identity.gender, identity.birth_date, identity.number,
-                phone, residency, note, compound, address, len(identity.warnings))
+                phone, residency, note, care_tags, compound, address, len(identity.warnings))
 
 
 def _codes(compound: Area, address: HouseholdAddress) -> tuple[str, str, str]:
@@ -195,13 +202,13 @@ def _unit_name(unit: int) -> str:
     return f"{numerals[unit]}单元" if unit <= 10 else f"{unit}单元"
 
 
-_FIELDS = ("name", "gender", "birth_date", "phone", "household_id", "residency", "note")
+_FIELDS = ("name", "gender", "birth_date", "phone", "household_id", "residency", "note", "care_tags")
 
 
 def _kept(table: Table) -> list[int]:
     """Positions in _FIELDS of the optional fields the file has no column for: a file without a
     phone column must not wipe the phones already registered."""
-    optional = {"phone": "phone", "residency": "residency", "note": "note"}
+    optional = {"phone": "phone", "residency": "residency", "note": "note", "care_tags": "care_tags"}
     return [_FIELDS.index(f) for f, column in optional.items() if column not in table.columns]
 
 
@@ -218,7 +225,8 @@ def _write(
     to_update: list[tuple[Any, ...]] = []
     for row in rows:
         values = (row.name, row.gender, row.birth_date, row.phone,
-                  households[_codes(row.compound, row.address)[2]], row.residency, row.note)
+                  households[_codes(row.compound, row.address)[2]], row.residency, row.note,
+                  row.care_tags)
         person = existing.get(row.id_number)
         if person is None:
             to_create.append((row.id_number, *values, False, now, now))
@@ -228,7 +236,7 @@ def _write(
             # importer's area; the attempt is audited
             summary.conflicts.append(row.id_number)
             summary.rejections.append(Rejection(
-                row.number, "身份证号", "cannot be registered from your jurisdiction; ask the police station",
+                row.number, "身份证号", _("cannot be registered from your jurisdiction; ask the police station"),
                 row.cells))
             continue
         values = keep_registered(values, person[2:-1], kept)

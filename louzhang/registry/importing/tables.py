@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 HEADER_SEARCH_ROWS = 20
 
 #: canonical field -> the header names communities use for it (compared after normalising)
@@ -32,6 +34,7 @@ RESIDENT_HEADERS: dict[str, tuple[str, ...]] = {
     "address": ("住址", "地址", "家庭住址", "现住址", "详细地址"),
     "residency": ("人员类型", "户籍类型", "居住类型", "人口类型"),
     "note": ("备注",),
+    "care_tags": ("关怀标签", "特殊人群", "重点人群", "关爱对象", "人员标签", "特殊情况"),
 }
 VEHICLE_HEADERS: dict[str, tuple[str, ...]] = {
     "plate": ("车牌号", "车牌", "车牌号码", "号牌号码"),
@@ -76,14 +79,14 @@ def _match_header(cells: list[Any], synonyms: dict[str, tuple[str, ...]]) -> dic
 def open_table(path: Path, synonyms: dict[str, tuple[str, ...]], required: set[str]) -> Table:
     """Open a CSV or XLSX file and find its header row; TableError if that is impossible."""
     if not path.exists():
-        raise TableError(f"{path}: no such file")
+        raise TableError(_("%(file)s: no such file") % {"file": path})
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         rows = _xlsx_rows(path)
     elif suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
     else:
-        raise TableError(f"{path.name}: unsupported file type {suffix or '(none)'}; use .csv or .xlsx")
+        raise TableError(_("%(file)s: unsupported file type %(suffix)s; use .csv or .xlsx") % {"file": path.name, "suffix": suffix or "(none)"})
     for number, cells in rows:
         columns = _match_header(cells, synonyms)
         if len(columns) >= 2 and required <= set(columns):
@@ -92,9 +95,8 @@ def open_table(path: Path, synonyms: dict[str, tuple[str, ...]], required: set[s
         if number >= HEADER_SEARCH_ROWS:
             break
     wanted = ", ".join(synonyms[f][0] for f in sorted(required))
-    raise TableError(
-        f"{path.name}: no header row with {wanted} in the first {HEADER_SEARCH_ROWS} rows"
-    )
+    raise TableError(_("%(file)s: no header row with %(wanted)s in the first %(n)d rows")
+                     % {"file": path.name, "wanted": wanted, "n": HEADER_SEARCH_ROWS})
 
 
 def _detect_encoding(path: Path) -> str:
@@ -124,12 +126,11 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         try:
             yield from enumerate(reader, start=1)
         except UnicodeDecodeError:
-            raise TableError(
-                f"{path.name}: the text encoding changes after row {reader.line_num}; "
-                "save the file again as CSV UTF-8"
-            ) from None
+            raise TableError(_(
+                "%(file)s: the text encoding changes after row %(row)d; save the file again as "
+                "CSV UTF-8") % {"file": path.name, "row": reader.line_num}) from None
         except csv.Error as exc:
-            raise TableError(f"{path.name}: row {reader.line_num} cannot be read ({exc})") from None
+            raise TableError(_("%(file)s: row %(row)d cannot be read (%(error)s)") % {"file": path.name, "row": reader.line_num, "error": exc}) from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -138,7 +139,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise TableError(f"{path.name}: not a readable XLSX file ({exc.__class__.__name__})") from None
+        raise TableError(_("%(file)s: not a readable XLSX file (%(error)s)") % {"file": path.name, "error": exc.__class__.__name__}) from None
     try:
         sheet = workbook.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -85,7 +87,7 @@ def _validate(
         phone = checked("车主电话", normalise_phone, text(cell(cells, table, "owner_phone")))
     name = text(cell(cells, table, "owner_name"))[:50]
     if not owner_id and not name:
-        raise RowRejected("车主", "give the owner's ID number, or at least the owner's name")
+        raise RowRejected("车主", _("give the owner's ID number, or at least the owner's name"))
     compound = compounds.resolve_with(fixed, text(cell(cells, table, "compound")))
     return _Row(number, cells, plate, text(cell(cells, table, "vehicle_type"))[:30], owner_id, name, phone,
                 compound, text(cell(cells, table, "note"))[:200])
@@ -119,11 +121,11 @@ def _write(
         owner = owners.get(row.owner_id_number)
         if row.owner_id_number and (owner is None or not jurisdiction.covers(owner[1])):
             summary.rejections.append(_rejection(row, "车主身份证号",
-                                                 "owner is not a registered resident of your jurisdiction"))
+                                                 _("owner is not a registered resident of your jurisdiction")))
             continue
         # a warden registers the cars of their own residents, or any car of a compound they hold
         if scoped and not (owner or jurisdiction.covers(row.compound.path)):
-            summary.rejections.append(_rejection(row, "小区", "give the owner's ID number: the compound is not wholly yours"))
+            summary.rejections.append(_rejection(row, "小区", _("give the owner's ID number: the compound is not wholly yours")))
             continue
         values: tuple[Any, ...] = (row.vehicle_type, owner[0] if owner else None, row.owner_name, row.owner_phone,
                   row.compound.pk, row.note)
@@ -136,7 +138,7 @@ def _write(
                            or (current[-2] and jurisdiction.covers(current[-2]))):
             summary.conflicts.append(row.plate)
             summary.rejections.append(_rejection(
-                row, "车牌号", "cannot be registered from your jurisdiction; ask the police station"))
+                row, "车牌号", _("cannot be registered from your jurisdiction; ask the police station")))
             continue
         values = keep_registered(values, current[2:-2], kept)
         if tuple(current[2:-2]) == values:
