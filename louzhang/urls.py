@@ -6,6 +6,7 @@ from louzhang.api.main import api
 from louzhang.api.problems import not_found_view
 from louzhang.followups import views as followups
 from louzhang.notifications import views as notifications
+from louzhang.registry import views as registry
 from louzhang.web import views
 
 urlpatterns = [
@@ -20,6 +21,9 @@ urlpatterns = [
     path("followups/<int:pk>/acknowledge", followups.followup_acknowledge_view, name="followup-acknowledge"),
     path("followups/<int:pk>/close", followups.followup_close_view, name="followup-close"),
     path("followups/<int:pk>/reassign", followups.followup_reassign_view, name="followup-reassign"),
+    path("imports/", registry.imports, name="imports"),
+    path("imports/<int:pk>/", registry.import_detail, name="import"),
+    path("imports/<int:pk>/rejects.csv", registry.import_rejects, name="import-rejects"),
     path("inbox/", notifications.inbox, name="inbox"),
     path("inbox/read", notifications.inbox_read, name="inbox-read"),
     path("deliveries/", notifications.deliveries, name="deliveries"),

@@ -298,6 +298,36 @@ ZH = {
     "note longer than 200 characters": "备注超过200个字",
     "care": "关怀标签",
     "Care": "关怀",
+    "Choose what the file holds: residents or vehicles.": "请选择文件内容：居民或车辆。",
+    "%(file)s: use a .csv or .xlsx file": "%(file)s：请使用 .csv 或 .xlsx 文件",
+    "%(file)s is larger than 50 MB: split it or ask the operator to use `louzhang import`": "%(file)s 超过50 MB：请拆分文件，或请运维人员使用 `louzhang import` 导入",
+    "%(file)s is empty": "%(file)s 是空文件",
+    "waiting for the worker": "等待后台处理",
+    "importing": "导入中",
+    # a msgid used with a context is keyed "context|msgid"
+    "import state|done": "完成",
+    "failed": "失败",
+    "file": "文件",
+    "import": "导入",
+    "imports": "导入",
+    "Progress": "进度",
+    "%(n)s rows read": "已读取 %(n)s 行",
+    "Created": "新增",
+    "Updated": "更新",
+    "Unchanged": "未变",
+    "Rejected": "错误行",
+    "Download the rejected rows (with row number, column and reason), fix them and import that file again": "下载错误行（含行号、错误列和原因），修正后重新导入该文件",
+    "Waiting for the background worker to take it up.": "等待后台任务进程处理。",
+    "Imports": "导入",
+    "Import a spreadsheet": "导入表格",
+    "CSV or XLSX as the community keeps it: 姓名, 性别, 身份证号, 手机号, 小区, 楼号/单元/门牌号 or 住址, 人员类型, 关怀标签 … The header row may be anywhere in the first rows. Rows outside your jurisdiction are rejected, the others kept; importing the same file again changes nothing.":
+        "社区现有的 CSV 或 XLSX 表格即可：姓名、性别、身份证号、手机号、小区、楼号/单元/门牌号或住址、人员类型、关怀标签……表头可以不在第一行。不在您辖区内的行会被拒绝，其余保留；同一文件重复导入不会产生变化。",
+    "The file holds": "文件内容",
+    "File": "文件",
+    "Compound code (only if the file has no 小区 column)": "小区代码（仅当文件没有“小区”列时填写）",
+    "Upload and import": "上传并导入",
+    "My imports": "我的导入",
+    "Choose a file to upload.": "请选择要上传的文件。",
     # --- import and identifier messages (issue 3): what community staff read in rejects files ---
     "ID number is empty": "身份证号为空",
     "ID number was stored as a number (%(raw)s): spreadsheets keep only 15 significant digits of a number; format the column as text and type it again":
@@ -385,10 +415,10 @@ def main() -> int:
                 missing.append(entry.msgid)
                 continue
             entry.msgstr_plural = {0: ZH_PLURAL[entry.msgid]}
-        elif entry.msgid in ZH:
-            entry.msgstr = ZH[entry.msgid]
+        elif (key := f"{entry.msgctxt}|{entry.msgid}" if entry.msgctxt else entry.msgid) in ZH:
+            entry.msgstr = ZH[key]
         else:
-            missing.append(entry.msgid)
+            missing.append(key)
         if "fuzzy" in entry.flags:
             entry.flags.remove("fuzzy")
     catalogue.metadata["Plural-Forms"] = "nplurals=1; plural=0;"

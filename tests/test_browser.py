@@ -4,13 +4,15 @@ against `louzhang serve` on a database of its own, as an officer would use it.""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import isolated_env, run_cli, served
+from tests.conftest import ROOT, isolated_env, run_cli, served
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
@@ -32,8 +34,14 @@ def server(tmp_path_factory: Any) -> Iterator[Served]:
         assert run_cli(env, "init").returncode == 0
         assert run_cli(env, "demo").returncode == 0
         logins = json.loads((Path(env["LOUZHANG_VAR_DIR"]) / "demo_logins.json").read_text())
-        with served(env) as url:
-            yield Served(url, logins)
+        worker = subprocess.Popen([sys.executable, "-m", "louzhang", "worker"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            with served(env) as url:
+                yield Served(url, logins)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +114,28 @@ def test_foreign_area_is_not_found_in_the_browser(server: Served, phone: Any) ->
     log_in(phone, server, "warden_jy")
     response = phone.goto(server.url + "/areas/150202001001001/")
     assert response.status == 404
+
+
+def test_warden_uploads_a_spreadsheet_and_watches_it_import(server: Served, phone: Any, tmp_path: Path) -> None:
+    from tests.test_import_residents import HEADER, WANG, ZHANG, xlsx
+
+    bad = ZHANG[:17] + ("1" if ZHANG[17] != "1" else "2")
+    path = xlsx(tmp_path / "34号楼登记表.xlsx", [
+        HEADER,
+        [1, "张建国", "男", ZHANG, "13812345678", "保利百合", 34, 1, 301, "常住", "", ""],
+        [2, "王武", "男", WANG, "", "保利百合", 34, 1, 302, "租户", "", ""],
+        [3, "赵错", "男", bad, "", "保利百合", 34, 1, 302, "常住", "", ""],
+    ])
+    log_in(phone, server, "warden")
+    phone.get_by_role("link", name="导入表格").click()
+    phone.select_option("#kind", "residents")
+    phone.set_input_files("#file", str(path))
+    phone.get_by_role("button", name="上传并导入").click()
+    phone.wait_for_selector('#import-progress[data-state="done"]', timeout=60_000)  # the worker did it
+    assert phone.locator('[data-count="created"]').inner_text() == "2"
+    assert phone.locator('[data-count="rejected"]').inner_text() == "1"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    with phone.expect_download() as download:
+        phone.locator("a.rejects-link").click()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "身份证号校验位错误" in content and "赵错" in content

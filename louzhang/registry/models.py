@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from louzhang.areas.models import Area, Level
 from louzhang.core.personal import Kind, PersonalCharField, Sensitivity
@@ -105,3 +106,60 @@ class Vehicle(models.Model):
 
     def __str__(self) -> str:
         return self.plate
+
+
+class ImportJob(models.Model):
+    """A file uploaded in the web UI and imported in the background by `louzhang worker`.
+
+    The import itself is the same as `louzhang import` run as the uploader (limited to their
+    jurisdiction); the job keeps the file, the progress and the rejects file for download.
+    """
+
+    class Kind(models.TextChoices):
+        RESIDENTS = "residents", _("residents")
+        VEHICLES = "vehicles", _("vehicles")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("importing")
+        DONE = "done", pgettext_lazy("import state", "done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="import_jobs")
+    original_name = models.CharField(_("file"), max_length=200)
+    #: where the upload is kept, relative to the var/ directory
+    stored_path = models.CharField(max_length=300)
+    compound_code = models.CharField(max_length=64, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejects_path = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["user", "created_at"], name="importjob_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, self.processed * 100 // self.total_rows)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from louzhang.accounts.models import Role
 from louzhang.accounts.policy import present, roles_of
-from louzhang.areas.jurisdiction import scope
+from louzhang.areas.jurisdiction import jurisdiction_for, scope
 from louzhang.areas.models import Level
 from louzhang.areas.selectors import (
     access_area,
@@ -29,6 +29,7 @@ from louzhang.followups.selectors import followup_counts, may_command
 from louzhang.notifications.selectors import manages_channels
 from louzhang.registry.exports import export_residents
 from louzhang.registry.selectors import find_residents
+from louzhang.registry.views import IMPORTING_ROLES
 
 
 @login_required
@@ -50,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_audit": can_browse_audit(user),
         "followups": followup_counts(user),
         "manages_channels": manages_channels(user),
+        "can_import": not jurisdiction_for(user, roles=IMPORTING_ROLES).is_empty,
     }
     return render(request, "web/home.html", context)
 

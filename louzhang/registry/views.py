@@ -1,0 +1,68 @@
+"""Uploading a community's spreadsheet and following its import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from louzhang.accounts.models import Role
+from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.registry.jobs import UploadError, access_import_job, import_job_create, import_jobs_of
+from louzhang.registry.models import ImportJob
+
+IMPORTING_ROLES = (Role.WARDEN, Role.COMMANDER)
+
+
+def _may_import(request: HttpRequest) -> None:
+    if jurisdiction_for(request.user, roles=IMPORTING_ROLES).is_empty:
+        raise Http404("imports are for wardens and commanders")
+
+
+@login_required
+def imports(request: HttpRequest) -> HttpResponse:
+    _may_import(request)
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise UploadError(_no_file())
+            job = import_job_create(user=request.user, kind=request.POST.get("kind", ""),
+                                    upload=upload, compound_code=request.POST.get("compound", ""))
+        except UploadError as exc:
+            error = str(exc)
+        else:
+            return redirect("import", pk=job.pk)
+    return render(request, "registry/imports.html", {
+        "jobs": import_jobs_of(request.user)[:20], "kinds": ImportJob.Kind.choices, "error": error,
+    })
+
+
+def _no_file() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Choose a file to upload.")
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = access_import_job(request.user, pk)
+    template = "registry/_import_progress.html" if request.headers.get("HX-Request") else "registry/import.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def import_rejects(request: HttpRequest, pk: int) -> FileResponse:
+    job = access_import_job(request.user, pk)
+    if not job.rejects_path:
+        raise Http404("no rejected rows")
+    path = Path(settings.VAR_DIR) / job.rejects_path
+    stem = Path(job.original_name).stem
+    response = FileResponse(path.open("rb"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(stem + '-错误行.csv')}"
+    return response
