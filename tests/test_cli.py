@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 
 import pytest
 
@@ -40,11 +41,25 @@ def test_demo_twice_creates_nothing_new_and_prints_working_logins(cli_env):
     assert stored == logins
 
 
-def test_city_scale_is_refused_clearly_for_now(cli_env):
+def test_city_scale_goes_through_the_import_and_twice_changes_nothing(cli_env):
     run_cli(cli_env, "init")
-    result = run_cli(cli_env, "demo", "--scale", "city")
-    assert result.returncode != 0 and "--scale city" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    small = ("demo", "--scale", "city", "--residents", "3000", "--compounds", "10",
+             "--vehicles", "400", "--wardens", "25")
+    first = run_cli(cli_env, *small)
+    assert first.returncode == 0, first.stderr
+    assert "residents: 3,000 read, 3,000 created, 0 unchanged, 0 rejected" in first.stdout
+    assert "vehicles: 400 read, 400 created, 0 rejected" in first.stdout
+    assert "wardens: 25 new" in first.stdout
+    again = run_cli(cli_env, *small)
+    assert "residents: 3,000 read, 0 created, 3,000 unchanged, 0 rejected" in again.stdout
+    assert "wardens: 0 new" in again.stdout
+    token = run_cli(cli_env, "token", "create", "bt-warden-0003").stdout.strip()
+    with served(cli_env) as url:  # a synthetic warden sees their own buildings through the API
+        request = urllib.request.Request(f"{url}/api/v1/areas", headers={"Authorization": f"Bearer {token}"})
+        items = json.loads(urllib.request.urlopen(request).read())["items"]
+    assert items and all(item["level"] == "building" for item in items)
+    bad = run_cli(cli_env, "demo", "--scale", "city", "--residents", "0")
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_user_create_and_token_create_prints_only_the_token(cli_env):

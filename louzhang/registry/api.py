@@ -1,4 +1,5 @@
-"""`GET /api/v1/vehicles/{plate}`: whose car is this, and has it left the city."""
+"""`GET /api/v1/vehicles/{plate}`: whose car is this, and has it left the city;
+`GET /api/v1/residents?q=`: who is this, within the jurisdiction."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from louzhang.accounts.policy import present
 from louzhang.identifiers import IdentifierError
-from louzhang.registry.selectors import access_vehicle
+from louzhang.registry.selectors import access_vehicle, find_residents
 
 router = Router(tags=["registry"])
 
@@ -62,3 +64,39 @@ def get_vehicle(request: HttpRequest, plate: str) -> dict[str, object]:
         "registered_since": vehicle.registered_at,
         "left_city_at": vehicle.left_city_at,
     }
+
+
+class ResidentOut(Schema):
+    name: str
+    gender: str
+    id_number: str
+    phone: str
+    household: CompoundRef
+    residency: str
+    #: care tag codes, or ["***"] when the role does not see health information
+    care_tags: list[str]
+
+
+class ResidentsOut(Schema):
+    items: list[ResidentOut]
+    count: int
+
+
+@router.get("/residents", response=ResidentsOut)
+def search_residents(request: HttpRequest, q: str) -> dict[str, object]:
+    """Residents of the jurisdiction whose ID number, phone or full name is exactly `q`
+    (at most 50), masked as the role requires; full views are audited."""
+    found = find_residents(request.auth, q[:50])
+    shown = present(request.auth, found, path_of=lambda r: r.household.path)
+    items = []
+    for person in shown:
+        resident = person.obj
+        tags = person["care_tags"]
+        items.append({
+            "name": person["name"], "gender": resident.gender, "id_number": person["id_number"],
+            "phone": person["phone"],
+            "household": {"code": resident.household.code, "name": resident.household.name},
+            "residency": resident.residency,
+            "care_tags": [tags] if "*" in tags else [t for t in tags.split(",") if t],
+        })
+    return {"items": items, "count": len(items)}

@@ -39,8 +39,8 @@ class Command(LouzhangCommand):
         for name in ("compounds", "residents", "vehicles", "wardens"):
             if getattr(scale, name) < 1:
                 raise CommandError(f"--{name} must be at least 1")
-        if scale.residents > scale.compounds * 720:
-            raise CommandError(f"--residents: at most {scale.compounds * 720:,} for "
+        if scale.residents > scale.compounds * 720 * 3:
+            raise CommandError(f"--residents: at most {scale.compounds * 720 * 3:,} for "
                                f"{scale.compounds:,} compounds (720 households each, 1–3 people)")
         bar = None
         if sys.stderr.isatty():
