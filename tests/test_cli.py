@@ -47,11 +47,11 @@ def test_city_scale_goes_through_the_import_and_twice_changes_nothing(cli_env):
              "--vehicles", "400", "--wardens", "25")
     first = run_cli(cli_env, *small)
     assert first.returncode == 0, first.stderr
-    assert "residents: 3,000 read, 3,000 created, 0 unchanged, 0 rejected" in first.stdout
+    assert "residents: 3,000 read, 3,000 created, 0 updated, 0 unchanged, 0 rejected" in first.stdout
     assert "vehicles: 400 read, 400 created, 0 rejected" in first.stdout
     assert "wardens: 25 new" in first.stdout
     again = run_cli(cli_env, *small)
-    assert "residents: 3,000 read, 0 created, 3,000 unchanged, 0 rejected" in again.stdout
+    assert "residents: 3,000 read, 0 created, 0 updated, 3,000 unchanged, 0 rejected" in again.stdout
     assert "wardens: 0 new" in again.stdout
     token = run_cli(cli_env, "token", "create", "bt-warden-0003").stdout.strip()
     with served(cli_env) as url:  # a synthetic warden sees their own buildings through the API

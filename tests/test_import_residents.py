@@ -279,3 +279,32 @@ def test_rejection_reasons_are_in_chinese_for_community_staff(tmp_path):
     reasons = {r["错误列"]: r["错误原因"] for r in rejects(summary)}
     assert reasons["身份证号"].startswith("身份证号校验位错误（最后一位应为")
     assert reasons["手机号"] == "400-810-8888 是服务号码，不是个人电话"
+
+
+def test_two_imports_of_the_same_people_at_once_both_succeed(cli_env, tmp_path):
+    """Two wardens' offices sending the same list at the same moment: no error, nobody twice."""
+    import subprocess
+    import sys
+    from datetime import date, timedelta
+
+    from tests.conftest import ROOT
+
+    assert run_cli(cli_env, "init").returncode == 0
+    assert run_cli(cli_env, "demo").returncode == 0
+    path = tmp_path / "same.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "身份证号", "小区", "楼号", "单元", "门牌号"])
+        for i in range(12_000):
+            number = make_id_number("150202", date(1950, 1, 1) + timedelta(days=i % 9000), 500 + i // 9000)
+            writer.writerow([f"居民{i}", number, "保利百合", 40 + i % 20, 1, 101 + i % 12])
+    runs = [subprocess.Popen([sys.executable, "-m", "louzhang", "import", "residents", str(path), "--json",
+                              "--rejects", str(tmp_path / f"r{n}.csv")],
+                             env=cli_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for n in range(2)]
+    results = [(r.wait(timeout=300), r.stdout.read(), r.stderr.read()) for r in runs]
+    for code, out, err in results:
+        assert code == 0, err
+        assert json.loads(out)["rejected"] == 0
+    count = run_cli(cli_env, "import", "residents", str(path), "--json")
+    assert json.loads(count.stdout)["unchanged"] == 12_000  # all there, once each

@@ -23,7 +23,7 @@ from django.db import transaction
 
 from louzhang.accounts.models import Grant, Role, User
 from louzhang.areas.models import Area, Level
-from louzhang.demo.city import CITIES, GIVEN_F, GIVEN_M, SURNAMES, make_id_number
+from louzhang.demo.city import CITIES, GIVEN_F, GIVEN_M, SURNAMES, build_demo_city, make_id_number
 from louzhang.registry.importing.engine import ids_by_code, insert
 from louzhang.registry.importing.residents import import_residents
 from louzhang.registry.importing.vehicles import import_vehicles
@@ -74,7 +74,7 @@ def city_build(scale: CityScale, *, say: Callable[[str], None] = print,
     report.seconds["residents"] = time.monotonic() - started
     report.counts["residents_read"] = summary.read
     say(f"residents: {summary.read:,} read, {summary.created:,} created, "
-        f"{summary.unchanged:,} unchanged, {summary.rejected:,} rejected "
+        f"{summary.updated:,} updated, {summary.unchanged:,} unchanged, {summary.rejected:,} rejected "
         f"({summary.read / max(report.seconds['residents'], 1e-9):,.0f} rows/s)")
 
     vehicles_csv = work / f"vehicles-{scale.vehicles}.csv"
@@ -141,6 +141,8 @@ def _write_residents(path: Path, compounds: list[str], count: int) -> list[tuple
     heads of household, the owners of the cars."""
     rng = random.Random("louzhang-city-residents")
     households = list(_households(compounds))
+    # the small demo city's people keep their numbers: never generate one of theirs
+    demo_ids = {p.id_number for p in build_demo_city().residents}
     heads: list[tuple[str, str]] = []
     sizes = [1, 1, 1, 2, 2, 3]  # about 1.4 people per household on average at this scale
     assigned = 0
@@ -159,6 +161,9 @@ def _write_residents(path: Path, compounds: list[str], count: int) -> list[tuple
             born = date(1935, 1, 1) + timedelta(days=person % 30_000)
             seq = (person // 30_000) * 2 + (1 if gender == "M" else 0)
             id_number = make_id_number(district_of[compound], born, seq)
+            while id_number in demo_ids:  # above every sequence the city itself uses
+                seq += 200
+                id_number = make_id_number(district_of[compound], born, seq)
             given = GIVEN_M if gender == "M" else GIVEN_F
             name = rng.choice(SURNAMES) + rng.choice(given) + (rng.choice(given) if person % 3 else "")
             phone = f"1{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"

@@ -216,11 +216,26 @@ def _write(
     rows: list[_Row], summary: ImportSummary, jurisdiction: Jurisdiction, scoped: bool, kept: list[int]
 ) -> None:
     now = now_for_db()
-    households = _ensure_households(rows)
     existing = {
         r[1]: r for r in Resident.objects.filter(id_number__in=[row.id_number for row in rows])
         .values_list("id", "id_number", *_FIELDS, "household__path")
     }
+    if scoped:
+        # a person registered outside the importer's area is never moved, overwritten or
+        # located (the attempt is audited), and no household is made for that row
+        kept_rows = []
+        for row in rows:
+            person = existing.get(row.id_number)
+            if person is not None and not jurisdiction.covers(person[-1]):
+                summary.conflicts.append(row.id_number)
+                summary.rejections.append(Rejection(
+                    row.number, "身份证号",
+                    _("cannot be registered from your jurisdiction; ask the police station"),
+                    row.cells))
+            else:
+                kept_rows.append(row)
+        rows = kept_rows
+    households = _ensure_households(rows)
     to_create: list[tuple[Any, ...]] = []
     to_update: list[tuple[Any, ...]] = []
     for row in rows:
@@ -230,14 +245,6 @@ def _write(
         person = existing.get(row.id_number)
         if person is None:
             to_create.append((row.id_number, *values, False, now, now))
-            continue
-        if scoped and not jurisdiction.covers(person[-1]):
-            # registered elsewhere: never move, overwrite or locate a person outside the
-            # importer's area; the attempt is audited
-            summary.conflicts.append(row.id_number)
-            summary.rejections.append(Rejection(
-                row.number, "身份证号", _("cannot be registered from your jurisdiction; ask the police station"),
-                row.cells))
             continue
         values = keep_registered(values, person[2:-1], kept)
         if tuple(person[2:-1]) == values:
