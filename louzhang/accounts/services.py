@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from louzhang.accounts.models import ApiToken, Grant, Role, User
+from louzhang.areas.jurisdiction import forget_jurisdiction
 from louzhang.areas.models import Area, PoliceUnit
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
@@ -110,8 +111,7 @@ def grant_role(*, user: User, role: str, scope: Area | PoliceUnit, actor: Any = 
         grant, _ = Grant.objects.get_or_create(user=user, role=role, area=scope)
     else:
         grant, _ = Grant.objects.get_or_create(user=user, role=role, police_unit=scope)
-    user.__dict__.pop("_lz_jurisdiction", None)
-    user.__dict__.pop("_lz_roles", None)
+    forget_jurisdiction(user)
     return grant
 
 

@@ -96,25 +96,39 @@ def jurisdiction_for(user: Any, roles: Iterable[str] | None = None) -> Jurisdict
     return cache[key]
 
 
+def forget_jurisdiction(user: Any) -> None:
+    """Drop what this request remembered of the user's grants (after granting a role)."""
+    for key in ("_lz_grants", "_lz_jurisdiction", "_lz_roles"):
+        user.__dict__.pop(key, None)
+
+
 def _granted_paths(user: Any, roles: tuple[str, ...] | None) -> list[str]:
+    return [path for role, path in _grants(user) if roles is None or role in roles]
+
+
+def _grants(user: Any) -> list[tuple[str, str]]:
+    """(role, area path) of every grant of the user, loaded once per request: a page asks for
+    the jurisdiction of several role sets (who sees what in full, who may act …)."""
+    cached: list[tuple[str, str]] | None = user.__dict__.get("_lz_grants")
+    if cached is not None:
+        return cached
     from louzhang.accounts.models import Grant
     from louzhang.areas.models import PoliceUnit
 
-    grants = Grant.objects.filter(user=user).select_related("area")
-    if roles is not None:
-        grants = grants.filter(role__in=roles)
-    paths = []
-    unit_ids = []
-    for grant in grants:
-        if grant.area is not None:
-            paths.append(grant.area.path)
+    found: list[tuple[str, str]] = []
+    unit_roles: dict[int, list[str]] = {}
+    for role, path, unit_id in Grant.objects.filter(user=user).values_list("role", "area__path", "police_unit_id"):
+        if path is not None:
+            found.append((role, path))
         else:
-            unit_ids.append(grant.police_unit_id)
-    if unit_ids:
-        units = PoliceUnit.objects.filter(id__in=unit_ids).select_related("area")
+            unit_roles.setdefault(unit_id, []).append(role)
+    if unit_roles:
+        units = PoliceUnit.objects.filter(id__in=unit_roles).select_related("area")
         for unit in units.prefetch_related("communities"):
-            paths.extend(a.path for a in unit.jurisdiction_areas())
-    return paths
+            for area in unit.jurisdiction_areas():
+                found.extend((role, area.path) for role in unit_roles[unit.pk])
+    user.__dict__["_lz_grants"] = found
+    return found
 
 
 def scope(queryset: models.QuerySet[M], user: Any, roles: Iterable[str] | None = None) -> models.QuerySet[M]:
