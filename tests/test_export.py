@@ -51,3 +51,36 @@ def test_export_stops_at_the_jurisdiction(warden, commander):
     assert web_client(warden).get(f"/areas/{BAOLI}-1/residents.xlsx").status_code == 404
     # districts are too large for a request; per compound only
     assert web_client(commander).get(f"/areas/{DONGHE}/residents.xlsx").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_district_is_exported_in_the_background_for_its_commander_only(commander, warden, worker):
+    from louzhang.registry.models import ExportJob
+
+    client = web_client(commander)
+    response = client.post(f"/areas/{DONGHE}/residents.xlsx")
+    job = ExportJob.objects.get(user=commander)
+    assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
+    assert 'data-state="queued"' in client.get(f"/exports/{job.pk}/").content.decode()
+    expected = Resident.objects.filter(household__path__contains=f"/{DONGHE}/").count()
+    assert job.total_rows == expected
+    worker.run()
+    page = client.get(f"/exports/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert 'data-state="done"' in page and "hx-trigger" not in page
+    download = client.get(f"/exports/{job.pk}/residents.xlsx")
+    sheet = load_workbook(BytesIO(b"".join(download.streaming_content))).active
+    data = list(sheet.iter_rows(values_only=True))[1:]
+    assert len(data) == expected
+    id_col = list(sheet.iter_rows(values_only=True))[0].index("身份证号")
+    assert all("*" in r[id_col] for r in data)  # commanders do not see ID numbers in full
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, actor=commander).latest("id")
+    assert event.detail["count"] == expected and event.area_path.endswith(f"/{DONGHE}/")
+    # nobody else can open or download it
+    assert web_client(warden).get(f"/exports/{job.pk}/").status_code == 404
+    assert web_client(warden).get(f"/exports/{job.pk}/residents.xlsx").status_code == 404
+    # a warden exporting the district gets the people of their own buildings, nobody else
+    assert web_client(warden).post(f"/areas/{DONGHE}/residents.xlsx").status_code == 302
+    worker.run()
+    own = ExportJob.objects.get(user=warden)
+    mine = Resident.objects.filter(household__parent__parent__grants__user=warden).count()
+    assert own.state == "done" and own.processed == own.total_rows == mine < expected

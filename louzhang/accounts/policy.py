@@ -61,12 +61,14 @@ def present(
     path_of: Callable[[Any], str],
     purpose: str = AuditEvent.Action.VIEW,
     audit_under: str | None = None,
+    record: bool = True,
 ) -> list[Presented]:
     """Personal fields of `objects`, each masked unless the user needs it in full.
 
     Writes one audit event per area for the records shown in full (page views and exports are
     audited as what they are, `purpose`), or one event filed under `audit_under` (an export of a
-    whole compound is one event, not one per household).
+    whole compound is one event, not one per household). `record=False` leaves the auditing to
+    the caller (an export in chunks writes one event at its end).
     """
     if not objects:
         return []
@@ -87,6 +89,8 @@ def present(
         if full:
             full_by_area.setdefault(audit_under or path, []).append(str(obj.pk))
         result.append(Presented(obj=obj, values=values, full=frozenset(full)))
+    if not record:
+        return result
     model_name = type(objects[0])._meta.label_lower
     for path, ids in full_by_area.items():
         audit_record(

@@ -1,57 +1,156 @@
 """Exporting the registry to XLSX: exactly what the user may see, masked as on the pages, and
-every export written to the audit log."""
+every export written to the audit log (one event per export).
+
+A compound is exported in the request; a district or a whole city (hundreds of thousands of
+rows) by the worker, into a file the user downloads when it is ready (`ExportJob`).
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from io import BytesIO
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from openpyxl import Workbook
 
 from louzhang.accounts.policy import present
 from louzhang.areas.jurisdiction import scope
 from louzhang.areas.models import Area
 from louzhang.audit.models import AuditEvent
+from louzhang.audit.services import audit_record
 from louzhang.registry.care import care_text
-from louzhang.registry.models import Resident
+from louzhang.registry.models import ExportJob, Resident
 
 HEADERS = ["小区", "楼号", "单元", "户", "姓名", "性别", "出生日期", "身份证号", "手机号", "人员类型", "关怀标签",
            "备注"]
+CHUNK = 5000
+#: an export event lists the ids shown in full up to this many; beyond, their count
+AUDIT_IDS = 10_000
 
 
-def export_residents(user: Any, area: Area) -> bytes:
-    """Residents under `area` within the user's jurisdiction, as an XLSX workbook.
+def residents_in(user: Any, area: Area) -> Any:
+    return scope(Resident.objects.filter(household__path__subtree=area.path), user)
 
-    Text cells only for numbers (ID numbers, phones), so Excel never turns them into 1.50207E+17.
-    """
-    residents = list(
-        scope(Resident.objects.filter(household__path__subtree=area.path), user)
-        .select_related("household__parent__parent__parent")
-        .order_by("household__path", "-is_head", "birth_date")
-    )
-    shown = present(user, residents, path_of=lambda r: r.household.path,
-                    purpose=AuditEvent.Action.EXPORT, audit_under=area.path)
-    if not any(p.full for p in shown):  # masked exports are audited too
-        from louzhang.audit.services import audit_record
 
-        audit_record(actor=user, action=AuditEvent.Action.EXPORT, object_type="registry.resident",
-                     area_path=area.path, summary=f"{len(residents)} registry.resident (masked)",
-                     detail={"count": len(residents)})
+def write_residents(target: IO[bytes], user: Any, area: Area,
+                    progress: Callable[[int], None] | None = None) -> int:
+    """Residents under `area` within the user's jurisdiction, as an XLSX workbook on `target`;
+    returns how many. Text cells only for numbers (ID numbers, phones), so Excel never turns
+    them into 1.50207E+17. Streamed in chunks: memory stays flat for a whole city."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title="居民")
     sheet.append(HEADERS)
-    for person in shown:
-        r: Resident = person.obj
-        household = r.household
-        unit = household.parent
-        building = unit.parent if unit else None
-        compound = building.parent if building else None
-        sheet.append([
-            compound.name if compound else "", building.name if building else "",
-            unit.name if unit else "", household.name, person["name"], r.get_gender_display(),
-            r.birth_date.isoformat(), person["id_number"], person["phone"],
-            r.get_residency_display(), care_text(person["care_tags"]), r.note,
-        ])
+    queryset = (residents_in(user, area).select_related("household__parent__parent__parent")
+                .order_by("household__path", "-is_head", "birth_date", "id"))
+    count = 0
+    full_ids: list[int] = []
+    full_count = 0
+    chunk: list[Resident] = []
+
+    def flush() -> None:
+        nonlocal full_count
+        for person in present(user, chunk, path_of=lambda r: r.household.path, record=False):
+            r: Resident = person.obj
+            if person.full:
+                full_count += 1
+                if len(full_ids) < AUDIT_IDS:
+                    full_ids.append(r.pk)
+            household = r.household
+            unit = household.parent
+            building = unit.parent if unit else None
+            compound = building.parent if building else None
+            sheet.append([
+                compound.name if compound else "", building.name if building else "",
+                unit.name if unit else "", household.name, person["name"], r.get_gender_display(),
+                r.birth_date.isoformat(), person["id_number"], person["phone"],
+                r.get_residency_display(), care_text(person["care_tags"]), r.note,
+            ])
+        if progress:
+            progress(len(chunk))
+        chunk.clear()
+
+    for resident in queryset.iterator(chunk_size=CHUNK):
+        chunk.append(resident)
+        count += 1
+        if len(chunk) >= CHUNK:
+            flush()
+    if chunk:
+        flush()
+    masked = "" if full_count else " (masked)"
+    audit_record(
+        actor=user, action=AuditEvent.Action.EXPORT, object_type="registry.resident",
+        area_path=area.path, summary=f"{count} registry.resident{masked}",
+        detail={"count": count, "full": full_count, "ids": [str(i) for i in full_ids],
+                "ids_complete": full_count <= AUDIT_IDS},
+    )
+    book.save(target)
+    return count
+
+
+def export_residents(user: Any, area: Area) -> bytes:
+    """A compound (or smaller) exported in the request."""
     buffer = BytesIO()
-    book.save(buffer)
+    write_residents(buffer, user, area)
     return buffer.getvalue()
+
+
+# --- exports of large areas, in the background ------------------------------------------------
+
+
+def export_job_create(*, user: Any, area: Area) -> ExportJob:
+    """Queue an export of `area` (already checked to be in the user's jurisdiction)."""
+    with transaction.atomic():
+        job = ExportJob.objects.create(user=user, area=area, total_rows=residents_in(user, area).count())
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from louzhang.registry.tasks import run_export_job
+
+    run_export_job.enqueue(job_id)
+
+
+def access_export_job(user: Any, pk: int) -> ExportJob:
+    """The job, if the user asked for it; "not found" otherwise."""
+    from django.http import Http404
+
+    try:
+        return ExportJob.objects.select_related("area").get(pk=pk, user=user)
+    except ExportJob.DoesNotExist:
+        raise Http404("no such export") from None
+
+
+def export_job_run(*, job_id: int) -> str:
+    """Write the file (again, from the top, if a worker died during it)."""
+    job = ExportJob.objects.select_related("user", "area").get(pk=job_id)
+    if job.finished:
+        return job.state
+    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, processed=0,
+                                               started_at=timezone.now())
+    folder = Path(settings.VAR_DIR) / "exports" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / "residents.xlsx"
+
+    def progress(rows: int) -> None:
+        from django.db.models import F
+
+        ExportJob.objects.filter(pk=job.pk).update(processed=F("processed") + rows)
+
+    try:
+        with path.open("wb") as handle:
+            count = write_residents(handle, job.user, job.area, progress=progress)
+    except Exception:
+        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED,
+                                                   finished_at=timezone.now())
+        raise
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportJob.State.DONE, processed=count, file_path=str(path.relative_to(settings.VAR_DIR)),
+        finished_at=timezone.now(),
+    )
+    return ExportJob.State.DONE

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,7 +122,7 @@ def import_job_run(*, job_id: int) -> str:
     return ImportJob.State.DONE
 
 
-def import_jobs_of(user: Any) -> Any:
+def import_jobs_of(user: Any) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(user=user).order_by("-created_at")
 
 

@@ -163,3 +163,41 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class ExportJob(models.Model):
+    """The residents of a district (or larger) written to XLSX by the worker; the user who
+    asked downloads the file from the job's page."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("exporting")
+        DONE = "done", pgettext_lazy("import state", "done")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="export_jobs")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    file_path = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(99, self.processed * 100 // self.total_rows) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

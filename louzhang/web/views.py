@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from louzhang.accounts.models import Role
@@ -27,9 +29,11 @@ from louzhang.audit.selectors import audit_events_for, can_browse_audit
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.followups.selectors import followup_counts, may_command
 from louzhang.notifications.selectors import manages_channels
-from louzhang.registry.exports import export_residents
+from louzhang.registry.exports import access_export_job, export_job_create, export_residents
 from louzhang.registry.selectors import find_residents
 from louzhang.registry.views import IMPORTING_ROLES
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -76,17 +80,35 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def area_export(request: HttpRequest, code: str) -> HttpResponse:
-    """The residents of an area as XLSX, masked as on the pages; audited."""
+    """The residents of an area as XLSX, masked as on the pages; audited. Above a compound the
+    export runs in the background (POST): a district is hundreds of thousands of rows."""
     area = access_area(request.user, code)
     if area.level < Level.COMPOUND:
-        # a district at city scale is hundreds of thousands of rows: that export belongs in a
-        # background job (not built yet), not in a request
-        raise Http404("residents are exported per compound")
+        if request.method != "POST":
+            raise Http404("larger areas are exported in the background")
+        job = export_job_create(user=request.user, area=area)
+        return redirect("export", pk=job.pk)
     content = export_residents(request.user, area)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(content, content_type=XLSX)
     filename = quote(f"{area.name}-居民-{timezone.localdate():%Y%m%d}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+@login_required
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = access_export_job(request.user, pk)
+    template = "web/_export_progress.html" if request.headers.get("HX-Request") else "web/export.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = access_export_job(request.user, pk)
+    if not job.file_path:
+        raise Http404("not ready")
+    response = FileResponse((Path(settings.VAR_DIR) / job.file_path).open("rb"), content_type=XLSX)
+    filename = quote(f"{job.area.name}-居民-{timezone.localtime(job.created_at):%Y%m%d}.xlsx")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response
 
