@@ -44,12 +44,19 @@ def check_character(first17: str) -> str:
     return str(mod_11_2.calc_check_digit(first17))
 
 
+_CLEAN = re.compile(r"^[0-9]{17}[0-9X]$")
+_SPACES = re.compile(r"[\s\-]")
+
+
 def normalise(raw: object) -> str:
     """Full-width digits and letters folded, spaces dropped, a lowercase x raised."""
-    text = unicodedata.normalize("NFKC", str(raw))
+    text = str(raw)
+    if _CLEAN.match(text):  # the common case, already clean
+        return text
+    text = unicodedata.normalize("NFKC", text)
     # zero-width and other format characters from copy-paste, and Excel's text-marking apostrophe
     text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip().lstrip("'")
-    return re.sub(r"[\s\-]", "", text).upper()
+    return _SPACES.sub("", text).upper()
 
 
 def parse_id_number(raw: object, *, today: date | None = None) -> IdNumber:

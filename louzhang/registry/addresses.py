@@ -46,7 +46,7 @@ def chinese_number(text: str) -> int:
     if text.isdigit():
         return int(text)
     # digits alone (一二 = 12), or at most one 十 with one digit either side
-    if not re.fullmatch(r"[零〇一二两三四五六七八九]+|[一二两三四五六七八九]?十[一二三四五六七八九]?", text):
+    if not _CN_NUMBER.fullmatch(text):
         raise ValueError(text)
     if "十" in text:
         tens, _, ones = text.partition("十")
@@ -58,6 +58,14 @@ def chinese_number(text: str) -> int:
 
 
 _NUM = r"(\d+|[零〇一二两三四五六七八九十]+)"
+_ROOM_SIDE = re.compile(rf"{_NUM}(?:楼|层)([东西南北中])户?")
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九]+|[一二两三四五六七八九]?十[一二三四五六七八九]?")
+_BUILDING_SUFFIX = re.compile(r"(号楼|号|栋|幢|座|楼)$")
+_BUILDING_TEXT = re.compile(r"\d+[A-Z]?")
+_UNIT_SUFFIX = re.compile(r"单元$")
+_ROOM_SUFFIX = re.compile(r"(室|号|户)$")
+_ROOM_DIGITS = re.compile(r"\d{3,4}")
+_BUILDING_NUMBER = re.compile(r"[1-9]\d{0,3}[A-Z]?")
 _BUILDING = r"(?P<building>\d+[A-Z]?|[零〇一二两三四五六七八九十]+)\s*(?:号楼|号|栋|幢|座|楼)"
 _FULL = re.compile(
     rf"^{_BUILDING}\s*(?P<unit>{_NUM})\s*单元\s*"
@@ -87,20 +95,20 @@ def household_address(
     """From separate columns (楼号, 单元, 门牌号) or the parts of a parsed address."""
     where = raw or f"{building}/{unit}/{room or f'{floor}{side}'}"
     building_text = unicodedata.normalize("NFKC", str(building)).strip().upper()
-    building_text = re.sub(r"(号楼|号|栋|幢|座|楼)$", "", building_text)
-    if not re.fullmatch(r"\d+[A-Z]?", building_text):
+    building_text = _BUILDING_SUFFIX.sub("", building_text)
+    if not _BUILDING_TEXT.fullmatch(building_text):
         try:
             building_text = str(chinese_number(building_text))
         except ValueError:
             raise IdentifierError(_("building %(part)s not understood in %(where)s") % {"part": building, "where": where}) from None
     try:
-        unit_no = chinese_number(re.sub(r"单元$", "", unicodedata.normalize("NFKC", str(unit)).strip()))
+        unit_no = chinese_number(_UNIT_SUFFIX.sub("", unicodedata.normalize("NFKC", str(unit)).strip()))
     except ValueError:
         raise IdentifierError(_("unit %(part)s not understood in %(where)s") % {"part": unit, "where": where}) from None
     if room:
-        room_text = re.sub(r"(室|号|户)$", "", unicodedata.normalize("NFKC", str(room)).strip())
-        if not re.fullmatch(r"\d{3,4}", room_text):
-            side_match = re.fullmatch(rf"{_NUM}(?:楼|层)([东西南北中])户?", room_text)
+        room_text = _ROOM_SUFFIX.sub("", unicodedata.normalize("NFKC", str(room)).strip())
+        if not _ROOM_DIGITS.fullmatch(room_text):
+            side_match = _ROOM_SIDE.fullmatch(room_text)
             if side_match:
                 return household_address(building_text, str(unit_no), side_match.group(1),
                                          side_match.group(2), None, raw=raw)
@@ -121,7 +129,7 @@ def household_address(
 def _checked(address: HouseholdAddress, where: str) -> HouseholdAddress:
     """Numbers a real building has: buildings up to 9999 (with an optional letter), units and
     floors 1-99."""
-    if not re.fullmatch(r"[1-9]\d{0,3}[A-Z]?", address.building):
+    if not _BUILDING_NUMBER.fullmatch(address.building):
         raise IdentifierError(_("building number %(part)s out of range in %(where)s") % {"part": address.building, "where": where})
     if not 1 <= address.unit <= 99 or not 1 <= address.floor <= 99:
         raise IdentifierError(_("floor or unit out of range in %(where)s") % {"where": where})

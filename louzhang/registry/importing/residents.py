@@ -71,6 +71,8 @@ class _Row:
     compound: Area
     address: HouseholdAddress
     warnings: int
+    #: building, unit and household codes, worked out once
+    codes: tuple[str, str, str]
 
 
 def import_residents(
@@ -137,14 +139,15 @@ def _validate(
             )
     except IdentifierError as exc:
         raise RowRejected("住址", str(exc)) from None
-    if not jurisdiction.covers(_household_path(compound, address)):
+    codes = _codes(compound, address)
+    if not jurisdiction.covers(f"{compound.path}{codes[0]}/{codes[1]}/{codes[2]}/"):
         raise RowRejected("住址", _("household outside your jurisdiction"))
     note = text(cell(cells, table, "note"))
     if len(note) > 200:
         raise RowRejected("备注", _("note longer than 200 characters"))
     care_tags = checked("关怀标签", parse_care_tags, cell(cells, table, "care_tags"))
     return _Row(number, cells, name, identity.gender, identity.birth_date, identity.number,
-                phone, residency, note, care_tags, compound, address, len(identity.warnings))
+                phone, residency, note, care_tags, compound, address, len(identity.warnings), codes)
 
 
 def _codes(compound: Area, address: HouseholdAddress) -> tuple[str, str, str]:
@@ -153,16 +156,11 @@ def _codes(compound: Area, address: HouseholdAddress) -> tuple[str, str, str]:
     return building, unit, f"{unit}-{address.local_code}"
 
 
-def _household_path(compound: Area, address: HouseholdAddress) -> str:
-    building, unit, household = _codes(compound, address)
-    return f"{compound.path}{building}/{unit}/{household}/"
-
-
 def _ensure_households(rows: Iterable[_Row]) -> dict[str, int]:
     """Household ids by code, creating missing buildings, units and households."""
     wanted: dict[str, tuple[Area, HouseholdAddress]] = {}
     for row in rows:
-        wanted[_codes(row.compound, row.address)[2]] = (row.compound, row.address)
+        wanted[row.codes[2]] = (row.compound, row.address)
     existing = ids_by_code(wanted)
     missing = {code: v for code, v in wanted.items() if code not in existing}
     if not missing:
@@ -240,7 +238,7 @@ def _write(
     to_update: list[tuple[Any, ...]] = []
     for row in rows:
         values = (row.name, row.gender, row.birth_date, row.phone,
-                  households[_codes(row.compound, row.address)[2]], row.residency, row.note,
+                  households[row.codes[2]], row.residency, row.note,
                   row.care_tags)
         person = existing.get(row.id_number)
         if person is None:
