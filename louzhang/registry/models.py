@@ -108,7 +108,25 @@ class Vehicle(models.Model):
         return self.plate
 
 
-class ImportJob(models.Model):
+class JobProgress:
+    """Progress of a background job with states queued → running → done / failed."""
+
+    state: str
+    processed: int
+    total_rows: int
+
+    @property
+    def percent(self) -> int:
+        if self.state == "done":
+            return 100
+        return min(99, self.processed * 100 // self.total_rows) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+
+class ImportJob(JobProgress, models.Model):
     """A file uploaded in the web UI and imported in the background by `louzhang worker`.
 
     The import itself is the same as `louzhang import` run as the uploader (limited to their
@@ -152,20 +170,9 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
 
-    @property
-    def percent(self) -> int:
-        if self.state == self.State.DONE:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(99, self.processed * 100 // self.total_rows)
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)
 
 
-class ExportJob(models.Model):
+class ExportJob(JobProgress, models.Model):
     """The residents of a district (or larger) written to XLSX by the worker; the user who
     asked downloads the file from the job's page."""
 
@@ -192,12 +199,3 @@ class ExportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.area} {self.created_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def percent(self) -> int:
-        if self.state == self.State.DONE:
-            return 100
-        return min(99, self.processed * 100 // self.total_rows) if self.total_rows else 0
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -12,6 +11,7 @@ from django.shortcuts import redirect, render
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.core.downloads import attachment
 from louzhang.registry.jobs import UploadError, access_import_job, import_job_create, import_jobs_of
 from louzhang.registry.models import ImportJob
 
@@ -61,8 +61,5 @@ def import_rejects(request: HttpRequest, pk: int) -> FileResponse:
     job = access_import_job(request.user, pk)
     if not job.rejects_path:
         raise Http404("no rejected rows")
-    path = Path(settings.VAR_DIR) / job.rejects_path
-    stem = Path(job.original_name).stem
-    response = FileResponse(path.open("rb"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(stem + '-错误行.csv')}"
-    return response
+    return attachment(Path(settings.VAR_DIR) / job.rejects_path,
+                      f"{Path(job.original_name).stem}-错误行.csv", "text/csv; charset=utf-8")

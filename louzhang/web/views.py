@@ -27,6 +27,7 @@ from louzhang.areas.selectors import (
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.selectors import audit_events_for, can_browse_audit
 from louzhang.checkpoints.models import Checkpoint
+from louzhang.core.downloads import attachment
 from louzhang.followups.selectors import followup_counts, may_command
 from louzhang.notifications.selectors import manages_channels
 from louzhang.registry.exports import access_export_job, export_job_create, export_residents
@@ -107,10 +108,8 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = access_export_job(request.user, pk)
     if not job.file_path:
         raise Http404("not ready")
-    response = FileResponse((Path(settings.VAR_DIR) / job.file_path).open("rb"), content_type=XLSX)
-    filename = quote(f"{job.area.name}-居民-{timezone.localtime(job.created_at):%Y%m%d}.xlsx")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
-    return response
+    return attachment(Path(settings.VAR_DIR) / job.file_path,
+                      f"{job.area.name}-居民-{timezone.localtime(job.created_at):%Y%m%d}.xlsx", XLSX)
 
 
 @login_required
