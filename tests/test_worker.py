@@ -166,3 +166,32 @@ def test_the_redis_backend_runs_the_same_deliveries(demo_env: dict[str, str]) ->
                 w.wait(timeout=30)
     finally:
         receiver.close()
+
+
+def test_a_long_task_holds_back_neither_deliveries_nor_the_heartbeat(demo_env: dict[str, str]) -> None:
+    receiver = Receiver(script=[(200, {"ok": True})])
+    try:
+        assert run_cli(demo_env, "channel", "add", "群", "--kind", "webhook", "--url",
+                       f"{receiver.url}/hook", "--area", "150202").returncode == 0
+        enqueue = ("import django; django.setup(); from tests.slow_tasks import hold; "
+                   "hold.enqueue(15)")
+        assert subprocess.run([sys.executable, "-c", enqueue], env={**demo_env, "DJANGO_SETTINGS_MODULE": "louzhang.settings"},
+                              cwd=ROOT, timeout=60).returncode == 0
+        worker = _worker(demo_env)
+        try:
+            deadline = time.monotonic() + 30
+            while _sql(demo_env, "SELECT status FROM django_tasks_database_dbtaskresult") != [("RUNNING",)]:
+                assert time.monotonic() < deadline, "the long task was not taken"
+                time.sleep(0.1)
+            assert run_cli(demo_env, "channel", "test", "群").returncode == 0
+            started = time.monotonic()
+            receiver.wait_for(1, timeout=10)  # while the long task still runs
+            assert time.monotonic() - started < 8
+            first_beat = _sql(demo_env, "SELECT seen_at FROM worker_workerbeat")
+            time.sleep(3)
+            assert _sql(demo_env, "SELECT seen_at FROM worker_workerbeat") != first_beat  # still beating
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=60)
+    finally:
+        receiver.close()

@@ -101,15 +101,19 @@ def backend_name() -> str:
 
 
 class Worker:
-    def __init__(self, *, worker_id: str | None = None, tick: float | None = None) -> None:
+    def __init__(self, *, worker_id: str | None = None, tick: float | None = None,
+                 threads: int = 2) -> None:
         self.worker_id = worker_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(6)}"
         self.tick = tick if tick is not None else settings.LOUZHANG_WORKER_TICK_SECONDS
+        self.threads = threads
         self.running = True
+        self._stopped = threading.Event()
 
     def stop(self, signum: int, frame: FrameType | None) -> None:
         logger.info("worker %s: %s, stopping after the current task", self.worker_id,
                     signal.strsignal(signum))
         self.running = False
+        self._stopped.set()
 
     def housekeeping(self) -> None:
         close_old_connections()
@@ -129,16 +133,39 @@ class Worker:
             logger.info("worker %s stopped", self.worker_id)
 
     def _run_database(self) -> None:
+        """Task threads take ready tasks; this thread beats and runs the periodic jobs, so a
+        long import never silences the heartbeat (which would make the worker look dead and
+        its import be taken up again) and never holds back deliveries on another thread."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        last_housekeeping = 0.0
-        while self.running:
-            if time.monotonic() - last_housekeeping >= self.tick:
-                self.housekeeping()
-                last_housekeeping = time.monotonic()
-            ran = run_ready_db_tasks(self.worker_id, limit=50)
-            if not ran and self.running:
-                time.sleep(min(self.tick, 0.2))
+        runners = [threading.Thread(target=self._take_tasks, name=f"louzhang-tasks-{n}")
+                   for n in range(self.threads)]
+        for runner in runners:
+            runner.start()
+        try:
+            while self.running:
+                try:
+                    self.housekeeping()
+                except Exception:  # the database may be restarting: keep beating when it is back
+                    logger.exception("worker housekeeping failed")
+                self._stopped.wait(self.tick)
+        finally:
+            self.running = False
+            for runner in runners:
+                runner.join()
+
+    def _take_tasks(self) -> None:
+        try:
+            while self.running:
+                try:
+                    ran = run_ready_db_tasks(self.worker_id, limit=50)
+                except Exception:
+                    logger.exception("worker could not take a task")
+                    ran = 0
+                if not ran:
+                    self._stopped.wait(0.2)
+        finally:
+            connections.close_all()
 
     def _run_rq(self) -> None:
         import django_rq
