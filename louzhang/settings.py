@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "louzhang.worker",
     "louzhang.notifications",
     "louzhang.followups",
+    "louzhang.gates",
     "louzhang.web",
     "louzhang.demo",
 ]
@@ -265,6 +266,8 @@ LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES = env_int("LOUZHANG_FOLLOWUP_REMIND_AFTER
 #: escalate to the next tier of commanders (station, branch, city …) this many minutes after due
 LOUZHANG_ESCALATE_AFTER_MINUTES = env_int_list("LOUZHANG_ESCALATE_AFTER_MINUTES", [60, 240])
 LOUZHANG_ESCALATION_CHECK_SECONDS = env_int("LOUZHANG_ESCALATION_CHECK_SECONDS", 60, minimum=1)
+#: a temperature at or above this (°C) opens a fever follow-up
+LOUZHANG_FEVER_THRESHOLD = env_float("LOUZHANG_FEVER_THRESHOLD", 37.3)
 
 LOGGING = {
     "version": 1,

@@ -47,7 +47,11 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 from louzhang.areas.api import router as areas_router  # noqa: E402
+from louzhang.checkpoints.api import router as checkpoints_router  # noqa: E402
+from louzhang.gates.api import router as gates_router  # noqa: E402
 from louzhang.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", areas_router)
 api.add_router("/", registry_router)
+api.add_router("/", gates_router)
+api.add_router("/", checkpoints_router)

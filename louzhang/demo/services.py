@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from louzhang.accounts.models import Grant, User
-from louzhang.areas.models import Area, PoliceUnit, build_path
+from louzhang.areas.models import Area, Level, PoliceUnit, build_path
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.demo.city import DemoCity, build_demo_city
 from louzhang.registry.models import Resident, Vehicle
@@ -45,6 +45,7 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created_usernames = _load_users(city)
         result.created["users"] = len(result.created_usernames)
         result.created["followups"] = _load_followups()
+        result.created["gates"], result.created["passes"] = _load_gates(city)
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result
@@ -125,6 +126,23 @@ def _load_vehicles(city: DemoCity) -> int:
         Vehicle.objects.filter(plate=v.plate).update(
             registered_at=datetime(v.registered_year, 3, 1, tzinfo=UTC))
     return Vehicle.objects.count() - before
+
+
+def _load_gates(city: DemoCity) -> tuple[int, int]:
+    """东门 and 西门 for every compound of the demo city, and a pass for every household."""
+    from louzhang.gates.models import Gate
+    from louzhang.gates.services import passes_issue
+
+    gates = 0
+    for spec in (a for a in city.areas if a.level == Level.COMPOUND):
+        compound = Area.objects.get(code=spec.code)
+        for suffix, name in (("E", "东门"), ("W", "西门")):
+            _, created = Gate.objects.get_or_create(code=f"{spec.code}-{suffix}",
+                                                    defaults={"name": name, "compound": compound})
+            gates += created
+    households = list(Area.objects.filter(level=Level.HOUSEHOLD,
+                                          code__in=[a.code for a in city.areas if a.level == Level.HOUSEHOLD]))
+    return gates, passes_issue(households=households)
 
 
 def _load_followups() -> int:

@@ -1,0 +1,71 @@
+"""Device API of the gates: `POST /api/v1/gate-checks`, `GET /api/v1/gates?compound=`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from louzhang.areas.jurisdiction import scope
+from louzhang.gates.models import Gate
+from louzhang.gates.services import MAX_BATCH, gate_checks_ingest
+
+router = Router(tags=["gates"])
+
+
+class RecordResult(Schema):
+    index: int
+    status: str
+    id: int | None
+    errors: list[dict[str, Any]]
+    alerts: list[str]
+
+
+class Results(Schema):
+    results: list[RecordResult]
+
+
+@router.post("/gate-checks", response=Results)
+def post_gate_checks(request: HttpRequest) -> dict[str, Any]:
+    """One gate record, or `{"records": [...]}` with up to 1,000. Each record is answered on its
+    own (`created`, `duplicate` for a `client_id` this device sent before, `rejected` with
+    errors); valid records are kept when others are rejected. `alerts` names the rules fired."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        raise HttpError(400, "the body is not JSON") from None
+    if isinstance(body, dict) and "records" in body:
+        records = body["records"]
+        if not isinstance(records, list):
+            raise HttpError(422, "records: expected a list")
+    elif isinstance(body, dict):
+        records = [body]
+    else:
+        raise HttpError(422, "expected one record or {\"records\": [...]}")
+    if len(records) > MAX_BATCH:
+        raise HttpError(413, f"at most {MAX_BATCH} records per request, not {len(records)}")
+    results = gate_checks_ingest(user=request.auth, records=records)
+    return {"results": [r.as_dict() for r in results]}
+
+
+class GateOut(Schema):
+    code: str
+    name: str
+    area: str
+
+
+class Items(Schema):
+    items: list[GateOut]
+
+
+@router.get("/gates", response=Items)
+def list_gates(request: HttpRequest, compound: str | None = None) -> dict[str, Any]:
+    """The gates of the compounds in the token user's jurisdiction (of one, with `compound=`),
+    so a device learns its codes."""
+    gates = scope(Gate.objects.select_related("compound"), request.auth)
+    if compound:
+        gates = gates.filter(compound__code=compound)
+    return {"items": [{"code": g.code, "name": g.name, "area": g.compound.code} for g in gates]}

@@ -1,0 +1,76 @@
+"""Rules on gate records: fever (发热) and home-observation breach (居家观察人员外出)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from louzhang.accounts.models import Role
+from louzhang.core.personal import Kind, mask
+from louzhang.followups.models import Priority
+from louzhang.followups.rules import Alert, OpenFollowUp, Outcome, register_kind, rule
+from louzhang.gates.models import GateRecord
+
+register_kind("fever", _("fever"))
+register_kind("observation_breach", _("home observation breach"))
+
+
+def _who(record: GateRecord) -> str:
+    """Fit for a group chat: the household by its place (34号楼二单元6楼西户), a visitor by a
+    masked name."""
+    household = record.household
+    if household is None:
+        visitor = str(_("visitor"))
+        return f"{visitor} {mask(Kind.NAME, record.visitor_name)}"
+    unit = household.parent
+    building = unit.parent if unit else None
+    return "".join(area.name for area in (building, unit, household) if area is not None)
+
+
+@rule("fever", on="gate_check.created")
+def fever(record: GateRecord) -> Iterator[Outcome]:
+    """38.4 °C at 保利百合 东门 → the warden of the person's household (the compound's warden for
+    a visitor) checks on them; the area's health liaison is told."""
+    if record.temperature < Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)):
+        return
+    gate = record.gate
+    summary = f"{gate.compound.name} {gate.name} {record.temperature} °C {_who(record)}"
+    if record.household is not None:
+        subject_type, subject_id, area = "household", record.household.code, record.household
+    else:
+        # a visitor is one person per ID number; without one, this record
+        subject_type = "visitor"
+        subject_id = record.visitor_id_number or f"record-{record.pk}"
+        area = gate.compound
+    yield OpenFollowUp(kind="fever", subject_type=subject_type, subject_id=subject_id, area=area,
+                       summary=summary, action=str(_("check on them, re-measure, call the health liaison")),
+                       due_in=timedelta(minutes=30), priority=Priority.URGENT,
+                       detail={"gate_record": record.pk})
+    label = str(_("fever"))
+    yield Alert(area=area, roles=(Role.HEALTH,), title=f"【{label}】{summary}",
+                text=str(_("The warden has been asked to check.")))
+
+
+@rule("observation_breach", on="gate_check.created")
+def observation_breach(record: GateRecord) -> Iterator[Outcome]:
+    """A member of a household under home observation goes out through a gate."""
+    from louzhang.gates.services import under_observation
+
+    if record.direction != GateRecord.Direction.OUT or record.household is None:
+        return
+    if not under_observation(record.household, timezone.localtime(record.at).date()):
+        return
+    gate = record.gate
+    went_out = str(_("under home observation, went out"))
+    yield OpenFollowUp(
+        kind="observation_breach", subject_type="household", subject_id=record.household.code,
+        area=record.household, priority=Priority.URGENT, due_in=timedelta(minutes=30),
+        summary=f"{gate.compound.name} {gate.name} {_who(record)} {went_out}",
+        action=str(_("call them at once and bring them home; register why they went out")),
+        detail={"gate_record": record.pk},
+    )

@@ -1,0 +1,190 @@
+"""Taking in gate records from devices: each record checked on its own, the valid ones stored
+once (by the device's `client_id`) with the rules fired in the same transaction, every record
+answered with its own status, errors and alerts."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from louzhang.accounts.models import Role
+from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.areas.models import Area
+from louzhang.followups.rules import rules_fire
+from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
+from louzhang.identifiers import IdentifierError
+from louzhang.identifiers.id_numbers import parse_id_number
+from louzhang.identifiers.phones import normalise_phone
+
+MAX_BATCH = 1000
+#: roles whose tokens may post gate records for the compounds they hold
+RECORDING_ROLES = (Role.GATE, Role.WARDEN, Role.COMMANDER)
+CARD_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a gate
+
+
+class Visitor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = ""
+    id_number: str = ""
+    reason: str = Field(default="", max_length=100)
+    visiting: str = Field(default="", max_length=100)
+
+
+class GateCheckIn(BaseModel):
+    """One record as a device sends it (API.md, `POST /api/v1/gate-checks`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: str = Field(min_length=1, max_length=64)
+    gate: str = Field(min_length=1, max_length=64)
+    direction: Literal["in", "out"]
+    at: datetime
+    temperature: Decimal = Field(ge=Decimal("34.0"), le=Decimal("43.0"), max_digits=3, decimal_places=1)
+    method: Literal["forehead", "armpit", "wrist"] = "forehead"
+    pass_code: str | None = Field(default=None, max_length=16)
+    visitor: Visitor | None = None
+
+    @field_validator("at")
+    @classmethod
+    def with_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("time needs an offset, e.g. 2020-01-28T08:15:00+08:00")
+        return value
+
+
+@dataclass
+class Result:
+    index: int
+    status: Literal["created", "duplicate", "rejected"]
+    id: int | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "status": self.status, "id": self.id, "errors": self.errors,
+                "alerts": self.alerts}
+
+
+def _error(loc: list[Any], msg: str) -> dict[str, Any]:
+    return {"loc": loc, "msg": msg}
+
+
+@dataclass
+class _Valid:
+    index: int
+    data: GateCheckIn
+    gate: Gate
+    household: Area | None
+    visitor_phone: str
+    visitor_id_number: str
+
+
+def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
+    """Check, store and act on a batch of gate records from the device `user`."""
+    results: dict[int, Result] = {}
+    parsed: list[tuple[int, GateCheckIn]] = []
+    for index, raw in enumerate(records):
+        try:
+            parsed.append((index, GateCheckIn.model_validate(raw)))
+        except ValidationError as exc:
+            results[index] = Result(index, "rejected", errors=[
+                _error(list(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)])
+    gates = {g.code: g for g in Gate.objects.select_related("compound")
+             .filter(code__in={p.gate for _i, p in parsed})}
+    passes = {p.code: p for p in HouseholdPass.objects.select_related("household")
+              .filter(code__in={p.pass_code for _i, p in parsed if p.pass_code}, revoked_at__isnull=True)}
+    allowed = jurisdiction_for(user, roles=RECORDING_ROLES)
+    known = dict(GateRecord.objects.filter(
+        recorded_by=user, client_id__in={p.client_id for _i, p in parsed}).values_list("client_id", "id"))
+    valid: list[_Valid] = []
+    seen: set[str] = set()
+    for index, data in parsed:
+        if data.client_id in known or data.client_id in seen:
+            results[index] = Result(index, "duplicate", id=known.get(data.client_id))
+            continue
+        errors = []
+        gate = gates.get(data.gate)
+        if gate is None or not allowed.covers(gate.compound.path):
+            # another compound's gate is "unknown" to this device, exactly like a missing one
+            errors.append(_error(["gate"], _("unknown gate %(code)s") % {"code": data.gate}))
+        household = None
+        if (data.pass_code is None) == (data.visitor is None):
+            errors.append(_error(["pass_code"], _("give either pass_code or visitor")))
+        elif data.pass_code is not None:
+            found = passes.get(data.pass_code)
+            if found is None:
+                errors.append(_error(["pass_code"], _("unknown or revoked pass %(code)s") % {"code": data.pass_code}))
+            elif gate is not None and not found.household.path.startswith(gate.compound.path):
+                errors.append(_error(["pass_code"], _("pass of another compound: register as a visitor")))
+            else:
+                household = found.household
+        phone = id_number = ""
+        if data.visitor is not None:
+            try:
+                phone = normalise_phone(data.visitor.phone) if data.visitor.phone.strip() else ""
+            except IdentifierError as exc:
+                errors.append(_error(["visitor", "phone"], str(exc)))
+            try:
+                id_number = parse_id_number(data.visitor.id_number).number if data.visitor.id_number.strip() else ""
+            except IdentifierError as exc:
+                errors.append(_error(["visitor", "id_number"], str(exc)))
+        if data.at > timezone.now() + timedelta(minutes=10):
+            errors.append(_error(["at"], _("time is in the future: check the device clock")))
+        if errors:
+            results[index] = Result(index, "rejected", errors=errors)
+            continue
+        assert gate is not None
+        seen.add(data.client_id)
+        valid.append(_Valid(index, data, gate, household, phone, id_number))
+    if valid:
+        with transaction.atomic():
+            for item in valid:
+                results[item.index] = _store(user, item)
+    return [results[i] for i in range(len(records))]
+
+
+def _store(user: Any, item: _Valid) -> Result:
+    data = item.data
+    visitor = data.visitor
+    record = GateRecord.objects.create(
+        gate=item.gate, client_id=data.client_id, recorded_by=user, direction=data.direction,
+        at=data.at, temperature=data.temperature, method=data.method, household=item.household,
+        visitor_name=visitor.name.strip() if visitor else "", visitor_phone=item.visitor_phone,
+        visitor_id_number=item.visitor_id_number,
+        visitor_reason=visitor.reason.strip() if visitor else "",
+        visiting=visitor.visiting.strip() if visitor else "",
+    )
+    fired = rules_fire("gate_check.created", record)
+    alerts = sorted({f.rule for f in fired})
+    return Result(item.index, "created", id=record.pk, alerts=alerts)
+
+
+def under_observation(household: Area, on: date) -> bool:
+    return HomeObservation.objects.filter(household=household, starts_on__lte=on, ends_on__gte=on,
+                                          ended_at__isnull=True).exists()
+
+
+def observation_start(*, household: Area, starts_on: date, days: int = 14, reason: str = "") -> HomeObservation:
+    return HomeObservation.objects.create(household=household, starts_on=starts_on,
+                                          ends_on=starts_on + timedelta(days=days - 1), reason=reason)
+
+
+def passes_issue(*, households: list[Area]) -> int:
+    """A pass for every household that has none (idempotent); returns how many were issued."""
+    have = set(HouseholdPass.objects.filter(household__in=households, revoked_at__isnull=True)
+               .values_list("household_id", flat=True))
+    new = []
+    for household in households:
+        if household.pk not in have:
+            new.append(HouseholdPass(household=household, code="".join(
+                secrets.choice(CARD_CODE_CHARS) for _ in range(8))))
+    HouseholdPass.objects.bulk_create(new, batch_size=1000)
+    return len(new)

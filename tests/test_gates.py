@@ -1,0 +1,154 @@
+"""Gate records from devices (`POST /api/v1/gate-checks`): batches, idempotent resends, bad
+records rejected with reasons while the rest are kept, devices bound to their compound, and the
+fever and home-observation rules firing once and only once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from louzhang.accounts.models import User
+from louzhang.areas.models import Area
+from louzhang.followups.models import FollowUp
+from louzhang.gates.models import GateRecord, HouseholdPass
+from louzhang.gates.services import observation_start
+from louzhang.notifications.models import Notification
+from tests.conftest import BAOLI, BAOLI_34_2_6W, FUGUI, api_for
+
+pytestmark = pytest.mark.django_db
+EAST = f"{BAOLI}-E"
+
+
+def _pass(household: str = BAOLI_34_2_6W) -> str:
+    return HouseholdPass.objects.get(household__code=household).code
+
+
+def _record(n: int, **fields: Any) -> dict[str, Any]:
+    return {"client_id": f"gate7-{n:06d}", "gate": EAST, "direction": "in",
+            "at": timezone.localtime().replace(microsecond=0).isoformat(), "temperature": 36.5,
+            "pass_code": _pass(), **fields}
+
+
+def test_a_batch_keeps_the_good_records_and_says_what_is_wrong_with_the_others(gate: User) -> None:
+    api = api_for(gate)
+    batch = [
+        _record(1),
+        _record(2, temperature=95),
+        _record(3, gate="NO-SUCH-GATE"),
+        _record(4, at="2020-01-28T08:15:00"),
+        _record(5, pass_code=None),
+        _record(6, pass_code=None, visitor={"name": "王五", "phone": "13812345678",
+                                            "id_number": "11010519491231002X", "reason": "探亲"}),
+        _record(7, direction="sideways"),
+        _record(8, pass_code=None, visitor={"name": "赵六", "id_number": "110105194912310021"}),
+    ]
+    response = api.post("/gate-checks", {"records": batch})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected", "rejected", "rejected",
+                                              "rejected", "created", "rejected", "rejected"]
+    assert [r["index"] for r in results] == list(range(8))
+    locs = {r["index"]: [e["loc"][-1] for e in r["errors"]] for r in results}
+    assert locs[1] == ["temperature"] and locs[2] == ["gate"] and locs[3] == ["at"]
+    assert locs[4] == ["pass_code"] and locs[6] == ["direction"] and locs[7] == ["id_number"]
+    assert "offset" in results[3]["errors"][0]["msg"]
+    assert GateRecord.objects.count() == 2
+    visitor = GateRecord.objects.get(client_id="gate7-000006")
+    assert visitor.visitor_id_number == "11010519491231002X" and visitor.household is None
+
+
+def test_resending_a_whole_batch_stores_nothing_twice(gate: User) -> None:
+    api = api_for(gate)
+    batch = [_record(n) for n in range(1, 51)]
+    first = api.post("/gate-checks", {"records": batch}).json()["results"]
+    again = api.post("/gate-checks", {"records": batch}).json()["results"]
+    assert {r["status"] for r in first} == {"created"}
+    assert {r["status"] for r in again} == {"duplicate"}
+    assert [r["id"] for r in again] == [r["id"] for r in first]
+    assert GateRecord.objects.count() == 50
+    twice_in_one = api.post("/gate-checks", {"records": [_record(99), _record(99)]}).json()["results"]
+    assert [r["status"] for r in twice_in_one] == ["created", "duplicate"]
+
+
+def test_a_gate_device_cannot_post_for_another_compound(gate: User, warden_jy: User) -> None:
+    response = api_for(gate).post("/gate-checks", _record(1, gate=f"{FUGUI}-E"))
+    [result] = response.json()["results"]
+    assert result["status"] == "rejected" and result["errors"][0]["loc"] == ["gate"]
+    # and the other compound's warden cannot post at 保利百合's gate either
+    [other] = api_for(warden_jy).post("/gate-checks", _record(2)).json()["results"]
+    assert other["status"] == "rejected"
+    assert not GateRecord.objects.exists()
+
+
+def test_a_pass_of_another_compound_must_register_as_a_visitor(gate: User) -> None:
+    fugui_household = Area.objects.filter(code__startswith=f"{FUGUI}-", level=8).first()
+    [result] = api_for(gate).post("/gate-checks", _record(1, pass_code=_pass(fugui_household.code))).json()["results"]
+    assert result["status"] == "rejected" and "按访客登记" in result["errors"][0]["msg"]
+
+
+def test_fever_opens_one_follow_up_for_the_households_warden_and_tells_health(gate: User, warden: User, health: User) -> None:
+    api = api_for(gate)
+    [hot] = api.post("/gate-checks", _record(1, temperature=38.4)).json()["results"]
+    assert hot["status"] == "created" and hot["alerts"] == ["fever"]
+    followup = FollowUp.objects.get(kind="fever")
+    assert followup.owner == warden and followup.area.code == BAOLI_34_2_6W
+    assert "保利百合 东门 38.4 °C 34号楼二单元6楼西户" == followup.summary
+    assert Notification.objects.filter(user=health, title__contains="38.4").exists()
+    [again] = api.post("/gate-checks", _record(2, temperature=38.6)).json()["results"]
+    assert again["alerts"] == ["fever"]  # the rule fired, and the open follow-up took it
+    assert FollowUp.objects.filter(kind="fever").count() == 1
+    followup.refresh_from_db()
+    assert followup.repeats == 1
+    [normal] = api.post("/gate-checks", _record(3, temperature=36.6)).json()["results"]
+    assert normal["alerts"] == []
+
+
+def test_a_visitor_with_fever_goes_to_the_compound_with_a_masked_name(gate: User) -> None:
+    visitor = {"name": "欧阳娜娜", "phone": "13912345678", "id_number": "11010519491231002X"}
+    api_for(gate).post("/gate-checks", _record(1, pass_code=None, visitor=visitor, temperature=37.3))
+    followup = FollowUp.objects.get(kind="fever")
+    assert followup.area.code == BAOLI and followup.subject_id == "11010519491231002X"
+    assert "欧***" in followup.summary and "欧阳娜娜" not in followup.summary
+
+
+def test_going_out_under_home_observation_is_a_breach(gate: User, warden: User) -> None:
+    household = Area.objects.get(code=BAOLI_34_2_6W)
+    observation_start(household=household, starts_on=timezone.localdate() - timedelta(days=3),
+                      reason="1月20日自武汉返包")
+    api = api_for(gate)
+    [inward] = api.post("/gate-checks", _record(1, direction="in")).json()["results"]
+    assert inward["alerts"] == []
+    [outward] = api.post("/gate-checks", _record(2, direction="out")).json()["results"]
+    assert outward["alerts"] == ["observation_breach"]
+    breach = FollowUp.objects.get(kind="observation_breach")
+    assert breach.owner == warden and breach.priority == 2
+    other = Area.objects.filter(code__startswith=f"{BAOLI}-34-2-", level=8).exclude(pk=household.pk).first()
+    [free] = api.post("/gate-checks", _record(3, direction="out", pass_code=_pass(other.code))).json()["results"]
+    assert free["alerts"] == []
+
+
+def test_an_observation_that_ended_is_no_breach(gate: User) -> None:
+    household = Area.objects.get(code=BAOLI_34_2_6W)
+    observation_start(household=household, starts_on=date(2020, 1, 14))
+    [result] = api_for(gate).post("/gate-checks", _record(1, direction="out")).json()["results"]
+    assert result["alerts"] == []
+
+
+def test_devices_find_their_gate_and_checkpoint_codes(gate: User, warden_jy: User, checkpoint_officer: User) -> None:
+    mine = api_for(gate).get("/gates", compound=BAOLI).json()["items"]
+    assert {(g["code"], g["name"], g["area"]) for g in mine} == {(f"{BAOLI}-E", "东门", BAOLI), (f"{BAOLI}-W", "西门", BAOLI)}
+    assert api_for(gate).get("/gates", compound=FUGUI).json()["items"] == []
+    assert {g["area"] for g in api_for(warden_jy).get("/gates").json()["items"]} == set()  # holds buildings, not the compound
+    checkpoints = api_for(checkpoint_officer).get("/checkpoints").json()["items"]
+    assert checkpoints == [{"code": "DLT-CP1", "name": "达拉特旗进城检查站（24小时）", "area": "150621",
+                            "road": "210国道进城方向", "round_the_clock": True}]
+    assert api_for(gate).get("/checkpoints").json()["items"] == []
+
+
+def test_more_than_a_thousand_records_is_refused_whole(gate: User) -> None:
+    response = api_for(gate).post("/gate-checks", {"records": [_record(n) for n in range(1001)]})
+    assert response.status_code == 413 and response["Content-Type"].startswith("application/problem+json")
+    assert not GateRecord.objects.exists()
