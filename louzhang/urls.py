@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from louzhang.api.main import api
 from louzhang.api.problems import not_found_view
 from louzhang.followups import views as followups
+from louzhang.gates import views as gates
 from louzhang.notifications import views as notifications
 from louzhang.registry import views as registry
 from louzhang.web import views
@@ -26,6 +27,8 @@ urlpatterns = [
     path("imports/", registry.imports, name="imports"),
     path("imports/<int:pk>/", registry.import_detail, name="import"),
     path("imports/<int:pk>/rejects.csv", registry.import_rejects, name="import-rejects"),
+    path("gates/", gates.gate_list, name="gates"),
+    path("gates/<str:code>/", gates.gate_page, name="gate"),
     path("inbox/", notifications.inbox, name="inbox"),
     path("inbox/read", notifications.inbox_read, name="inbox-read"),
     path("deliveries/", notifications.deliveries, name="deliveries"),

@@ -23,9 +23,10 @@ pytestmark = [pytest.mark.browser]
 
 
 class Served:
-    def __init__(self, url: str, logins: dict[str, str]) -> None:
+    def __init__(self, url: str, logins: dict[str, str], env: dict[str, str]) -> None:
         self.url = url
         self.logins = logins
+        self.env = env
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def server(tmp_path_factory: Any) -> Iterator[Served]:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             with served(env) as url:
-                yield Served(url, logins)
+                yield Served(url, logins, env)
         finally:
             worker.terminate()
             worker.wait(timeout=30)
@@ -139,3 +140,28 @@ def test_warden_uploads_a_spreadsheet_and_watches_it_import(server: Served, phon
         phone.locator("a.rejects-link").click()
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "身份证号校验位错误" in content and "赵错" in content
+
+
+def test_gate_staff_record_a_fever_on_a_phone(server: Served, phone: Any) -> None:
+    from tests.test_worker import _sql
+
+    [(code,)] = _sql(server.env, "SELECT p.code FROM gates_householdpass p JOIN areas_area a "
+                                 "ON a.id = p.household_id WHERE a.code = '150202001001001-34-2-0601'")
+    log_in(phone, server, "gate")
+    phone.get_by_role("link", name="保利百合 东门").click()
+    phone.fill("#pass_code", code.lower())  # typed on a phone keyboard
+    phone.fill("#temperature", "36,6")  # a comma from a Chinese keypad
+    phone.get_by_role("button", name="进", exact=True).click()
+    assert "已登记 36.6 °C" in phone.locator(".messages").inner_text()
+    assert phone.evaluate("document.activeElement.id") == "pass_code"  # ready for the next person
+    phone.fill("#pass_code", code)
+    phone.fill("#temperature", "38.4")
+    phone.get_by_role("button", name="出", exact=True).click()
+    alert = phone.locator(".messages .warning")
+    assert "发热 38.4 °C" in alert.inner_text()
+    assert phone.locator(".gate-latest li.fever").first.inner_text().startswith("38.4 °C")
+    assert "今日：测温 2 人次 · 发热 1" in phone.locator("[data-today]").inner_text()
+    # no sideways scrolling, buttons big enough for gloves
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    box = phone.get_by_role("button", name="进", exact=True).bounding_box()
+    assert box["height"] >= 56 and box["width"] >= 120

@@ -152,3 +152,17 @@ def test_more_than_a_thousand_records_is_refused_whole(gate: User) -> None:
     response = api_for(gate).post("/gate-checks", {"records": [_record(n) for n in range(1001)]})
     assert response.status_code == 413 and response["Content-Type"].startswith("application/problem+json")
     assert not GateRecord.objects.exists()
+
+
+def test_the_gate_page_is_for_the_compounds_own_staff(gate: User, warden_jy: User) -> None:
+    from tests.conftest import web_client
+
+    assert web_client(gate).get(f"/gates/{EAST}/").status_code == 200
+    assert web_client(gate).get(f"/gates/{FUGUI}-E/").status_code == 404
+    assert web_client(warden_jy).get(f"/gates/{EAST}/").status_code == 404
+    response = web_client(warden_jy).post(f"/gates/{EAST}/", {"pass_code": _pass(), "temperature": "36.5",
+                                                             "direction": "in"})
+    assert response.status_code == 404 and not GateRecord.objects.exists()
+    page = web_client(gate).post(f"/gates/{EAST}/", {"pass_code": _pass(), "temperature": "95",
+                                                    "direction": "in"}, follow=True).content.decode()
+    assert "未登记" in page and not GateRecord.objects.exists()

@@ -29,12 +29,17 @@ from louzhang.audit.selectors import audit_events_for, can_browse_audit
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.core.downloads import attachment
 from louzhang.followups.selectors import followup_counts, may_command
+from louzhang.gates.selectors import gates_for
 from louzhang.notifications.selectors import manages_channels
 from louzhang.registry.exports import access_export_job, export_job_create, export_residents
 from louzhang.registry.selectors import find_residents
 from louzhang.registry.views import IMPORTING_ROLES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _granted_compounds(user: object) -> list[str]:
+    return list(jurisdiction_for(user, roles=[Role.GATE]).paths)
 
 
 @login_required
@@ -57,6 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "followups": followup_counts(user),
         "manages_channels": manages_channels(user),
         "can_import": not jurisdiction_for(user, roles=IMPORTING_ROLES).is_empty,
+        "gates": list(gates_for(user).filter(compound__path__in=_granted_compounds(user))[:12])
+        if Role.GATE in roles_of(user) else [],
     }
     return render(request, "web/home.html", context)
 
