@@ -54,7 +54,7 @@ def test_a_batch_keeps_the_good_records_and_says_what_is_wrong_with_the_others(g
     locs = {r["index"]: [e["loc"][-1] for e in r["errors"]] for r in results}
     assert locs[1] == ["temperature"] and locs[2] == ["gate"] and locs[3] == ["at"]
     assert locs[4] == ["pass_code"] and locs[6] == ["direction"] and locs[7] == ["id_number"]
-    assert "offset" in results[3]["errors"][0]["msg"]
+    assert "timezone" in results[3]["errors"][0]["msg"]
     assert GateRecord.objects.count() == 2
     visitor = GateRecord.objects.get(client_id="gate7-000006")
     assert visitor.visitor_id_number == "11010519491231002X" and visitor.household is None

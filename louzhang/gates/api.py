@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.errors import HttpError
 
+from louzhang.api.batches import records_of
 from louzhang.areas.jurisdiction import scope
 from louzhang.gates.models import Gate
 from louzhang.gates.services import MAX_BATCH, gate_checks_ingest
@@ -33,20 +32,7 @@ def post_gate_checks(request: HttpRequest) -> dict[str, Any]:
     """One gate record, or `{"records": [...]}` with up to 1,000. Each record is answered on its
     own (`created`, `duplicate` for a `client_id` this device sent before, `rejected` with
     errors); valid records are kept when others are rejected. `alerts` names the rules fired."""
-    try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
-        raise HttpError(400, "the body is not JSON") from None
-    if isinstance(body, dict) and "records" in body:
-        records = body["records"]
-        if not isinstance(records, list):
-            raise HttpError(422, "records: expected a list")
-    elif isinstance(body, dict):
-        records = [body]
-    else:
-        raise HttpError(422, "expected one record or {\"records\": [...]}")
-    if len(records) > MAX_BATCH:
-        raise HttpError(413, f"at most {MAX_BATCH} records per request, not {len(records)}")
+    records = records_of(request, MAX_BATCH)
     results = gate_checks_ingest(user=request.auth, records=records)
     return {"results": [r.as_dict() for r in results]}
 

@@ -1,0 +1,29 @@
+"""The batch form devices post: one record, or `{"records": [...]}` with a size limit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.errors import HttpError
+
+
+def records_of(request: HttpRequest, limit: int) -> list[Any]:
+    """The records of a device request; a body that is not one record or a list of at most
+    `limit` records is refused whole (400/413/422)."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        raise HttpError(400, "the body is not JSON") from None
+    if isinstance(body, dict) and "records" in body:
+        records = body["records"]
+        if not isinstance(records, list):
+            raise HttpError(422, "records: expected a list")
+    elif isinstance(body, dict):
+        records = [body]
+    else:
+        raise HttpError(422, 'expected one record or {"records": [...]}')
+    if len(records) > limit:
+        raise HttpError(413, f"at most {limit} records per request, not {len(records)}")
+    return records

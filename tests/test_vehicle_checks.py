@@ -1,0 +1,104 @@
+"""Vehicle inspections from checkpoint devices (`POST /api/v1/vehicle-checks`): the plate's
+region, key-region vehicles bound for a compound becoming follow-ups, the registry's answer
+("a resident's car"), fever, bad records, idempotent resends, devices bound to their checkpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from louzhang.accounts.models import User
+from louzhang.areas.models import Area
+from louzhang.checkpoints.models import Checkpoint, VehicleInspection
+from louzhang.followups.models import FollowUp
+from louzhang.notifications.models import Notification
+from louzhang.registry.models import Vehicle
+from tests.conftest import BAOLI, api_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _check(n: int, **fields: Any) -> dict[str, Any]:
+    return {"client_id": f"dlt-cp1-{n:06d}", "checkpoint": "DLT-CP1", "at": "2020-01-28T23:40:00+08:00",
+            "plate": "鄂A12345", "vehicle_type": "car", "origin": "武汉市",
+            "destination": {"compound": BAOLI},
+            "occupants": [{"name": "张三", "phone": "13812345678", "id_number": "11010519491231002X",
+                           "temperature": 36.6}],
+            "disposition": "pass", **fields}
+
+
+def test_a_wuhan_car_bound_for_a_compound_becomes_a_follow_up_there(checkpoint_officer: User, station_xnb: User) -> None:
+    [result] = api_for(checkpoint_officer).post("/vehicle-checks", _check(1)).json()["results"]
+    assert result["status"] == "created"
+    assert result["plate_region"] == {"province": "湖北省", "city": "武汉市"}
+    assert result["key_region"] is True and result["registered_vehicle"] is False
+    assert result["alerts"] == ["key_region_vehicle"]
+    followup = FollowUp.objects.get(pk=result["followups"][0])
+    assert followup.area.code == BAOLI and followup.kind == "key_region_vehicle"
+    assert followup.summary.startswith("鄂A12345（武汉市）01-28 23:40 达拉特旗进城检查站（24小时） → 保利百合，1人")
+    assert followup.owner == station_xnb  # no compound warden at 保利百合: the station
+    assert VehicleInspection.objects.get().key_region.name == "武汉市"  # the most specific region
+
+
+def test_a_residents_car_is_said_so_and_its_history_answers_has_it_left(checkpoint_officer: User) -> None:
+    car = Vehicle.objects.get(plate="鄂A5K2B8")
+    assert car.left_city_at is None
+    [result] = api_for(checkpoint_officer).post("/vehicle-checks", _check(1, plate="鄂A·5K2B8")).json()["results"]
+    assert result["registered_vehicle"] is True
+    followup = FollowUp.objects.get(pk=result["followups"][0])
+    assert followup.summary.endswith("；保利百合居民车辆，2018-03-01起登记")  # before anyone walks there
+    car.refresh_from_db()
+    assert car.left_city_at is not None and car.left_city_at.isoformat().startswith("2020-01-28T15:40")
+    assert car.inspections.count() == 1
+
+
+def test_no_follow_up_for_a_local_car_a_car_turned_back_or_before_the_window(checkpoint_officer: User) -> None:
+    api = api_for(checkpoint_officer)
+    results = api.post("/vehicle-checks", {"records": [
+        _check(1, plate="蒙B12345", origin="包头市"),
+        _check(2, disposition="refused"),
+        _check(3, at="2019-12-31T10:00:00+08:00"),
+    ]}).json()["results"]
+    assert [r["status"] for r in results] == ["created"] * 3
+    assert [r["key_region"] for r in results] == [False, True, False]
+    assert all(r["followups"] == [] for r in results)
+    assert not FollowUp.objects.filter(kind="key_region_vehicle").exists()
+
+
+def test_bad_records_are_rejected_with_reasons_and_resends_are_duplicates(checkpoint_officer: User) -> None:
+    api = api_for(checkpoint_officer)
+    batch = [
+        _check(1),
+        _check(2, plate="蒙BI2345"),
+        _check(3, checkpoint="NOPE"),
+        _check(4, at="2020-01-28T23:40:00"),
+        _check(5, occupants=[{"name": "李四", "temperature": 95}]),
+        _check(6, destination={"compound": "no-such-compound"}),
+    ]
+    results = api.post("/vehicle-checks", {"records": batch}).json()["results"]
+    assert [r["status"] for r in results] == ["created"] + ["rejected"] * 5
+    assert [results[i]["errors"][0]["loc"][0] for i in range(1, 6)] == [
+        "plate", "checkpoint", "at", "occupants", "destination"]
+    again = api.post("/vehicle-checks", {"records": batch[:1]}).json()["results"]
+    assert again[0]["status"] == "duplicate" and again[0]["id"] == results[0]["id"]
+    assert VehicleInspection.objects.count() == 1
+    assert FollowUp.objects.filter(kind="key_region_vehicle").count() == 1  # once, not again on the resend
+
+
+def test_a_device_posts_only_for_its_own_checkpoint(checkpoint_officer: User, gate: User) -> None:
+    Checkpoint.objects.create(code="BT-CP9", name="包头东收费站", area=Area.objects.get(code="150202"))
+    [other] = api_for(checkpoint_officer).post("/vehicle-checks", _check(1, checkpoint="BT-CP9")).json()["results"]
+    assert other["status"] == "rejected" and other["errors"][0]["loc"] == ["checkpoint"]
+    [stranger] = api_for(gate).post("/vehicle-checks", _check(2)).json()["results"]
+    assert stranger["status"] == "rejected"
+
+
+def test_a_feverish_traveller_goes_to_the_compound_and_health_is_told(checkpoint_officer: User, health: User) -> None:
+    hot = [{"name": "王五", "temperature": 38.1}, {"name": "赵六", "temperature": 36.4}]
+    [result] = api_for(checkpoint_officer).post(
+        "/vehicle-checks", _check(1, plate="蒙B12345", origin="包头市", occupants=hot)).json()["results"]
+    assert result["alerts"] == ["fever_at_checkpoint"]
+    followup = FollowUp.objects.get(kind="fever")
+    assert followup.area.code == BAOLI and "王*" in followup.summary and "王五" not in followup.summary
+    assert Notification.objects.filter(user=health, title__contains="38.1").exists()
