@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.accounts.models import Role
@@ -15,6 +14,7 @@ from louzhang.core.personal import Kind, mask
 from louzhang.followups.models import Priority
 from louzhang.followups.rules import Alert, OpenFollowUp, Outcome, register_kind, rule
 from louzhang.gates.models import GateRecord
+from louzhang.gates.services import GateCheckEvent
 
 register_kind("fever", _("fever"))
 register_kind("observation_breach", _("home observation breach"))
@@ -33,9 +33,10 @@ def _who(record: GateRecord) -> str:
 
 
 @rule("fever", on="gate_check.created")
-def fever(record: GateRecord) -> Iterator[Outcome]:
+def fever(event: GateCheckEvent) -> Iterator[Outcome]:
     """38.4 °C at 保利百合 东门 → the warden of the person's household (the compound's warden for
     a visitor) checks on them; the area's health liaison is told."""
+    record = event.record
     if record.temperature < Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)):
         return
     gate = record.gate
@@ -57,13 +58,12 @@ def fever(record: GateRecord) -> Iterator[Outcome]:
 
 
 @rule("observation_breach", on="gate_check.created")
-def observation_breach(record: GateRecord) -> Iterator[Outcome]:
+def observation_breach(event: GateCheckEvent) -> Iterator[Outcome]:
     """A member of a household under home observation goes out through a gate."""
-    from louzhang.gates.services import under_observation
-
+    record = event.record
     if record.direction != GateRecord.Direction.OUT or record.household is None:
         return
-    if not under_observation(record.household, timezone.localtime(record.at).date()):
+    if not event.under_observation:
         return
     gate = record.gate
     went_out = str(_("under home observation, went out"))
