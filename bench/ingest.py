@@ -79,7 +79,8 @@ def main() -> None:
     connection.close()
     server = subprocess.Popen([sys.executable, "-m", "louzhang", "serve", "--port", str(port),
                                "--workers", str(args.server_workers), "--threads", "4"],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=(var / "serve.log").open("w"))  # server errors kept for reading
     base = f"http://127.0.0.1:{port}/api/v1"
     headers = {"Authorization": f"Bearer {token}"}
     try:
@@ -97,6 +98,7 @@ def main() -> None:
         queue = list(batches)
         lock = threading.Lock()
         created = [0]
+        problems: list[dict] = []
 
         def post_batches() -> None:
             with httpx.Client(timeout=120, headers=headers) as client:
@@ -107,9 +109,11 @@ def main() -> None:
                         batch = queue.pop()
                     response = client.post(base + "/gate-checks", json={"records": batch})
                     response.raise_for_status()
-                    ok = sum(1 for r in response.json()["results"] if r["status"] == "created")
+                    results = response.json()["results"]
+                    ok = sum(1 for r in results if r["status"] == "created")
                     with lock:
                         created[0] += ok
+                        problems.extend(r for r in results if r["status"] != "created")
 
         t = time.perf_counter()
         threads = [threading.Thread(target=post_batches) for _ in range(args.clients)]
@@ -118,7 +122,7 @@ def main() -> None:
         for th in threads:
             th.join()
         api_rate = args.records / (time.perf_counter() - t)
-        assert created[0] == args.records, f"{created[0]} of {args.records} created"
+        assert created[0] == args.records, f"{created[0]} of {args.records} created: {problems[:3]}"
         fevers = GateRecord.objects.filter(temperature__gte=37.3).count()
         print(f"API, batches of 500 (rules evaluated; {fevers} fevers): {api_rate:>9,.0f} records/s")
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area, Level
 from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, VehicleInspection
+from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -148,9 +148,14 @@ def vehicle_checks_ingest(*, user: Any, records: list[Any]) -> list[InspectionRe
         seen.add(data.client_id)
         valid.append((index, data, checkpoint, plate, destination, occupants))
     if valid:
-        with transaction.atomic():
-            for index, data, checkpoint, plate, destination, occupants in valid:
-                results[index] = _store(user, index, data, checkpoint, plate, destination, occupants)
+        # in plate order: two batches naming the same cars lock them in the same order
+        ordered = sorted(valid, key=lambda v: (v[3].plate, v[0]))
+
+        def store_all() -> dict[int, InspectionResult]:
+            return {index: _store(user, index, data, checkpoint, plate, destination, occupants)
+                    for index, data, checkpoint, plate, destination, occupants in ordered}
+
+        results.update(atomic_with_retry(store_all))
     return [results[i] for i in range(len(records))]
 
 

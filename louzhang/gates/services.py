@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -18,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
+from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
 from louzhang.identifiers import IdentifierError
@@ -140,15 +140,24 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
         seen.add(data.client_id)
         valid.append(_Valid(index, data, gate, household, phone, id_number))
     if valid:
-        with transaction.atomic():
-            stored = GateRecord.objects.bulk_create([_record(user, item) for item in valid])
-            observed = _observed_households(stored)
-            for item, record in zip(valid, stored, strict=True):
-                event = GateCheckEvent(record, under_observation=record.household_id in observed)
-                fired = rules_fire("gate_check.created", event)
-                results[item.index] = Result(item.index, "created", id=record.pk,
-                                             alerts=sorted({f.rule for f in fired}))
+        results.update(atomic_with_retry(lambda: _store(user, valid)))
     return [results[i] for i in range(len(records))]
+
+
+def _store(user: Any, valid: list[_Valid]) -> dict[int, Result]:
+    stored = GateRecord.objects.bulk_create([_record(user, item) for item in valid])
+    observed = _observed_households(stored)
+    results = {}
+    # rules in the order of their subjects, whatever the order the device sent: two batches
+    # touching the same households then take their locks in the same order (no deadlock)
+    pairs = sorted(zip(valid, stored, strict=True),
+                   key=lambda p: (p[1].household_id or 0, p[1].visitor_id_number, p[0].index))
+    for item, record in pairs:
+        event = GateCheckEvent(record, under_observation=record.household_id in observed)
+        fired = rules_fire("gate_check.created", event)
+        results[item.index] = Result(item.index, "created", id=record.pk,
+                                     alerts=sorted({f.rule for f in fired}))
+    return results
 
 
 @dataclass(frozen=True)
