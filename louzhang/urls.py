@@ -28,6 +28,7 @@ urlpatterns = [
     path("imports/<int:pk>/", registry.import_detail, name="import"),
     path("imports/<int:pk>/rejects.csv", registry.import_rejects, name="import-rejects"),
     path("gates/", gates.gate_list, name="gates"),
+    path("areas/<str:code>/passes/", gates.pass_sheet, name="pass-sheet"),
     path("gates/<str:code>/", gates.gate_page, name="gate"),
     path("inbox/", notifications.inbox, name="inbox"),
     path("inbox/read", notifications.inbox_read, name="inbox-read"),

@@ -411,6 +411,12 @@ ZH = {
     "an occupant": "车上人员",
     "unknown checkpoint %(code)s": "未知检查站 %(code)s",
     "unknown compound %(code)s": "未知小区 %(code)s",
+    "Pass cards": "出入证",
+    "Print": "打印",
+    "%(n)s cards; cut along the dashed lines.": "共 %(n)s 张；沿虚线剪开。",
+    "pass": "出入证",
+    "No household of this building has a pass yet.": "本楼尚无出入证。",
+    "Print pass cards": "打印出入证",
     # --- import and identifier messages (issue 3): what community staff read in rejects files ---
     "ID number is empty": "身份证号为空",
     "ID number was stored as a number (%(raw)s): spreadsheets keep only 15 significant digits of a number; format the column as text and type it again":

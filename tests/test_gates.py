@@ -166,3 +166,22 @@ def test_the_gate_page_is_for_the_compounds_own_staff(gate: User, warden_jy: Use
     page = web_client(gate).post(f"/gates/{EAST}/", {"pass_code": _pass(), "temperature": "95",
                                                     "direction": "in"}, follow=True).content.decode()
     assert "未登记" in page and not GateRecord.objects.exists()
+
+
+def test_a_warden_prints_a_sheet_of_scannable_pass_cards_for_a_building(warden: User, gate: User, warden_jy: User) -> None:
+    import re
+
+    from louzhang.audit.models import AuditEvent
+    from tests.conftest import BAOLI_34, web_client
+
+    page = web_client(warden).get(f"/areas/{BAOLI_34}/").content.decode()
+    assert f"/areas/{BAOLI_34}/passes/" in page
+    sheet = web_client(warden).get(f"/areas/{BAOLI_34}/passes/").content.decode()
+    codes = re.findall(r'data-pass="([A-Z0-9]+)"', sheet)
+    assert len(codes) == Area.objects.filter(code__startswith=f"{BAOLI_34}-", level=8).count() == 24
+    assert _pass() in codes and sheet.count("<svg") == 24
+    assert "34号楼二单元6楼西户" in sheet
+    assert AuditEvent.objects.filter(actor=warden, object_type="gates.householdpass").exists()
+    for outsider in (gate, warden_jy):  # gate staff scan passes, they do not print them
+        assert web_client(outsider).get(f"/areas/{BAOLI_34}/passes/").status_code == 404
+

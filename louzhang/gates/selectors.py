@@ -12,7 +12,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from louzhang.areas.jurisdiction import scope
-from louzhang.gates.models import Gate, GateRecord
+from louzhang.areas.models import Area
+from louzhang.gates.models import Gate, GateRecord, HouseholdPass
 from louzhang.gates.services import RECORDING_ROLES
 
 
@@ -43,3 +44,25 @@ def gate_today(gate: Gate) -> tuple[GateDay, list[GateRecord]]:
                              visitors=Count("id", filter=Q(household__isnull=True)))
     latest = list(today.select_related("household__parent__parent").order_by("-at", "-id")[:20])
     return GateDay(**counts), latest
+
+
+@dataclass(frozen=True)
+class PassCard:
+    compound: str
+    household: str
+    code: str
+    qr_svg: str
+
+
+def building_passes(building: Area) -> list[PassCard]:
+    """The valid pass of every household of a building, each with its QR code as inline SVG."""
+    import segno
+
+    passes = (HouseholdPass.objects.filter(household__path__subtree=building.path, revoked_at__isnull=True)
+              .select_related("household__parent").order_by("household__path"))
+    compound = building.parent.name if building.parent else ""
+    return [
+        PassCard(compound=compound, household=f"{building.name}{p.household.parent.name if p.household.parent else ''}{p.household.name}",
+                 code=p.code, qr_svg=segno.make(p.code, error="m").svg_inline(scale=4, border=2))
+        for p in passes
+    ]

@@ -8,14 +8,21 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from louzhang.accounts.models import Role
 from louzhang.accounts.policy import present
-from louzhang.gates.selectors import access_gate, gate_today, gates_for
+from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.areas.models import Level
+from louzhang.areas.selectors import access_area
+from louzhang.audit.services import audit_record
+from louzhang.gates.selectors import access_gate, building_passes, gate_today, gates_for
 from louzhang.gates.services import gate_checks_ingest
+
+PASS_PRINTING_ROLES = (Role.WARDEN, Role.COMMANDER)
 
 
 @login_required
@@ -65,3 +72,17 @@ def _record(request: HttpRequest, gate_code: str) -> HttpResponse:
     if "observation_breach" in result.alerts:
         messages.warning(request, _("This household is under home observation: the warden is told."))
     return redirect("gate", code=gate_code)
+
+
+@login_required
+def pass_sheet(request: HttpRequest, code: str) -> HttpResponse:
+    """One A4 sheet of pass cards (出入证) for a building: a QR code per household that a gate
+    device or phone scans, with the code printed for typing. Printing is audited."""
+    building = access_area(request.user, code)
+    if building.level != Level.BUILDING or not jurisdiction_for(
+            request.user, roles=PASS_PRINTING_ROLES).covers(building.path):
+        raise Http404("pass cards are printed per building by its warden or commander")
+    cards = building_passes(building)
+    audit_record(actor=request.user, action="export", object_type="gates.householdpass",
+                 area_path=building.path, summary=f"{len(cards)} pass cards printed")
+    return render(request, "gates/passes.html", {"building": building, "cards": cards})

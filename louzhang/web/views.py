@@ -30,6 +30,7 @@ from louzhang.checkpoints.models import Checkpoint
 from louzhang.core.downloads import attachment
 from louzhang.followups.selectors import followup_counts, may_command
 from louzhang.gates.selectors import gates_for
+from louzhang.gates.views import PASS_PRINTING_ROLES
 from louzhang.notifications.selectors import manages_channels
 from louzhang.registry.exports import access_export_job, export_job_create, export_residents
 from louzhang.registry.selectors import find_residents
@@ -82,6 +83,8 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children": area_summaries(user, children),
         "members": members,
         "can_assign": may_command(user, area),
+        "can_print_passes": area.level == Level.BUILDING
+        and jurisdiction_for(user, roles=PASS_PRINTING_ROLES).covers(area.path),
     }
     return render(request, "web/area.html", context)
 
