@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from louzhang.api.main import api
 from louzhang.api.problems import not_found_view
+from louzhang.checkpoints import views as checkpoints
 from louzhang.followups import views as followups
 from louzhang.gates import views as gates
 from louzhang.notifications import views as notifications
@@ -28,6 +29,7 @@ urlpatterns = [
     path("imports/<int:pk>/", registry.import_detail, name="import"),
     path("imports/<int:pk>/rejects.csv", registry.import_rejects, name="import-rejects"),
     path("gates/", gates.gate_list, name="gates"),
+    path("checkpoints/<str:code>/", checkpoints.checkpoint_page, name="checkpoint"),
     path("areas/<str:code>/passes/", gates.pass_sheet, name="pass-sheet"),
     path("gates/<str:code>/", gates.gate_page, name="gate"),
     path("inbox/", notifications.inbox, name="inbox"),

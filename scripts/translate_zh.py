@@ -417,6 +417,18 @@ ZH = {
     "pass": "出入证",
     "No household of this building has a pass yet.": "本楼尚无出入证。",
     "Print pass cards": "打印出入证",
+    "Today: %(n)s vehicles · %(k)s from key regions · %(r)s turned back · %(f)s fever": "今日：检查车辆 %(n)s · 重点地区 %(k)s · 劝返 %(r)s · 发热 %(f)s",
+    "Plate": "车牌号",
+    "Coming from": "来自",
+    "Going to (compound code, if in the city)": "前往（市内小区代码）",
+    "Temperatures of everyone in the car, °C": "车上全部人员体温 °C",
+    "Let through": "放行",
+    "Turn back": "劝返",
+    "Refer to health staff": "移交卫生人员",
+    "No vehicle yet today.": "今日暂无车辆。",
+    "%(plate)s is from a key region (%(where)s): the destination's warden is told to register the travellers.": "%(plate)s 来自重点地区（%(where)s）：已通知目的地楼长登记车上人员。",
+    "Recorded %(plate)s (%(where)s)": "已登记 %(plate)s（%(where)s）",
+    "Fever: refer to the health staff at the checkpoint.": "发热：请移交检查站卫生人员。",
     # --- import and identifier messages (issue 3): what community staff read in rejects files ---
     "ID number is empty": "身份证号为空",
     "ID number was stored as a number (%(raw)s): spreadsheets keep only 15 significant digits of a number; format the column as text and type it again":

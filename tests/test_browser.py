@@ -165,3 +165,18 @@ def test_gate_staff_record_a_fever_on_a_phone(server: Served, phone: Any) -> Non
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     box = phone.get_by_role("button", name="进", exact=True).bounding_box()
     assert box["height"] >= 56 and box["width"] >= 120
+
+
+def test_a_checkpoint_officer_inspects_a_wuhan_car_at_night(server: Served, phone: Any) -> None:
+    log_in(phone, server, "checkpoint")
+    phone.get_by_role("link", name="达拉特旗进城检查站（24小时）").click()
+    phone.fill("#plate", "鄂a·12345")
+    phone.fill("#origin", "武汉市")
+    phone.fill("#destination", "150202001001001")
+    phone.fill("#temperatures", "36.5 36.8")
+    phone.get_by_role("button", name="放行").click()
+    warning = phone.locator(".messages .warning").inner_text()
+    assert "鄂A12345 来自重点地区（湖北省武汉市）" in warning
+    assert phone.locator(".gate-latest li.fever").first.inner_text().startswith("鄂A12345 湖北省武汉市 · 放行")
+    assert "今日：检查车辆 1 · 重点地区 1" in phone.locator("[data-today]").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -102,3 +102,15 @@ def test_a_feverish_traveller_goes_to_the_compound_and_health_is_told(checkpoint
     followup = FollowUp.objects.get(kind="fever")
     assert followup.area.code == BAOLI and "王*" in followup.summary and "王五" not in followup.summary
     assert Notification.objects.filter(user=health, title__contains="38.1").exists()
+
+
+def test_the_checkpoint_page_is_for_its_officers(checkpoint_officer: User, gate: User) -> None:
+    from tests.conftest import web_client
+
+    assert web_client(checkpoint_officer).get("/checkpoints/DLT-CP1/").status_code == 200
+    assert web_client(gate).get("/checkpoints/DLT-CP1/").status_code == 404
+    response = web_client(gate).post("/checkpoints/DLT-CP1/", {"plate": "鄂A12345", "disposition": "pass"})
+    assert response.status_code == 404 and not VehicleInspection.objects.exists()
+    page = web_client(checkpoint_officer).post("/checkpoints/DLT-CP1/", {"plate": "鄂AI2345", "disposition": "pass"},
+                                               follow=True).content.decode()
+    assert "未登记" in page and not VehicleInspection.objects.exists()

@@ -1,0 +1,57 @@
+"""The checkpoint page: a roadside at night, a phone, one car at a time."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from louzhang.checkpoints.selectors import access_checkpoint, checkpoint_today
+from louzhang.checkpoints.services import vehicle_checks_ingest
+from louzhang.identifiers.plates import normalise_plate
+
+
+@login_required
+def checkpoint_page(request: HttpRequest, code: str) -> HttpResponse:
+    checkpoint = access_checkpoint(request.user, code)
+    if request.method == "POST":
+        return _inspect(request, checkpoint.code)
+    day, latest = checkpoint_today(checkpoint)
+    return render(request, "checkpoints/checkpoint.html", {"checkpoint": checkpoint, "day": day,
+                                                           "latest": latest})
+
+
+def _inspect(request: HttpRequest, code: str) -> HttpResponse:
+    post = request.POST
+    temperatures = [t.strip().replace("，", ".") for t in post.get("temperatures", "").replace("、", " ")
+                    .replace(",", " ").split() if t.strip()]
+    record: dict[str, object] = {
+        "client_id": f"web-{uuid.uuid4().hex}", "checkpoint": code, "at": timezone.now().isoformat(),
+        "plate": post.get("plate", ""), "vehicle_type": post.get("vehicle_type", ""),
+        "origin": post.get("origin", ""), "disposition": post.get("disposition", ""),
+        "occupants": [{"temperature": t} for t in temperatures],
+    }
+    if post.get("destination", "").strip():
+        record["destination"] = {"compound": post["destination"].strip()}
+    [result] = vehicle_checks_ingest(user=request.user, records=[record])
+    if result.status != "created":
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in result.errors)
+        messages.error(request, _("Not recorded — %(problems)s") % {"problems": problems})
+        return redirect("checkpoint", code=code)
+    region = result.plate_region or {}
+    where = f"{region.get('province', '')}{region.get('city', '')}"
+    plate = normalise_plate(post.get("plate", ""))
+    if result.key_region:
+        messages.warning(request, _("%(plate)s is from a key region (%(where)s): the destination's "
+                                    "warden is told to register the travellers.")
+                         % {"plate": plate, "where": where})
+    else:
+        messages.success(request, _("Recorded %(plate)s (%(where)s)") % {"plate": plate, "where": where})
+    if any(a.startswith("fever") for a in result.alerts):
+        messages.warning(request, _("Fever: refer to the health staff at the checkpoint."))
+    return redirect("checkpoint", code=code)
