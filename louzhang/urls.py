@@ -30,6 +30,7 @@ urlpatterns = [
     path("imports/<int:pk>/rejects.csv", registry.import_rejects, name="import-rejects"),
     path("gates/", gates.gate_list, name="gates"),
     path("checkpoints/<str:code>/", checkpoints.checkpoint_page, name="checkpoint"),
+    path("key-regions/", checkpoints.key_regions, name="key-regions"),
     path("areas/<str:code>/passes/", gates.pass_sheet, name="pass-sheet"),
     path("gates/<str:code>/", gates.gate_page, name="gate"),
     path("inbox/", notifications.inbox, name="inbox"),

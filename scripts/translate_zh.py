@@ -429,6 +429,18 @@ ZH = {
     "%(plate)s is from a key region (%(where)s): the destination's warden is told to register the travellers.": "%(plate)s 来自重点地区（%(where)s）：已通知目的地楼长登记车上人员。",
     "Recorded %(plate)s (%(where)s)": "已登记 %(plate)s（%(where)s）",
     "Fever: refer to the health staff at the checkpoint.": "发热：请移交检查站卫生人员。",
+    "Give the region a name.": "请填写地区名称。",
+    "Give division code prefixes, plate prefixes or both.": "请填写区划代码前缀或号牌前缀（或两者）。",
+    "Division code prefixes are 2 to 6 digits: %(bad)s": "区划代码前缀应为2至6位数字：%(bad)s",
+    "Not a plate prefix: %(bad)s": "不是号牌前缀：%(bad)s",
+    "The end is before the start.": "结束日期早于开始日期。",
+    "Unknown risk level.": "未知的风险等级。",
+    "Key regions": "重点地区",
+    "End today": "今日结束",
+    "Add a key region": "添加重点地区",
+    "Plate prefixes, comma-separated (鄂 for a province, 鄂A for a city)": "号牌前缀，逗号分隔（省用“鄂”，市用“鄂A”）",
+    "Division code prefixes, comma-separated (42 for a province, 4201 for a city)": "区划代码前缀，逗号分隔（省如42，市如4201）",
+    "Dates as 2020-01-23.": "日期格式如 2020-01-23。",
     # --- import and identifier messages (issue 3): what community staff read in rejects files ---
     "ID number is empty": "身份证号为空",
     "ID number was stored as a number (%(raw)s): spreadsheets keep only 15 significant digits of a number; format the column as text and type it again":

@@ -114,3 +114,33 @@ def test_the_checkpoint_page_is_for_its_officers(checkpoint_officer: User, gate:
     page = web_client(checkpoint_officer).post("/checkpoints/DLT-CP1/", {"plate": "鄂AI2345", "disposition": "pass"},
                                                follow=True).content.decode()
     assert "未登记" in page and not VehicleInspection.objects.exists()
+
+
+def test_a_car_from_a_hubei_city_by_its_stated_origin_is_flagged_but_not_baotous_qingshan(checkpoint_officer: User) -> None:
+    api = api_for(checkpoint_officer)
+    results = api.post("/vehicle-checks", {"records": [
+        _check(1, plate="蒙B12345", origin="湖北省孝感市"),
+        _check(2, plate="蒙B12346", origin="包头市青山区"),
+    ]}).json()["results"]
+    assert [r["key_region"] for r in results] == [True, False]
+    assert VehicleInspection.objects.get(plate="蒙B12345").key_region.name == "湖北省"
+
+
+def test_commanders_keep_the_key_regions(commander: User, checkpoint_officer: User) -> None:
+    from louzhang.checkpoints.models import KeyRegion
+    from tests.conftest import web_client
+
+    client = web_client(commander)
+    assert "武汉市" in client.get("/key-regions/").content.decode()  # seeded: 湖北省, 武汉市 from 2020-01-01
+    bad = client.post("/key-regions/", {"name": "某地", "plate_prefixes": "鄂Q9", "starts_on": "2020-02-01"})
+    assert "鄂Q9" in bad.content.decode() and not KeyRegion.objects.filter(name="某地").exists()
+    assert client.post("/key-regions/", {"name": "温州市", "plate_prefixes": "浙C", "division_prefixes": "3303",
+                                         "starts_on": "2020-02-01", "risk": "high"}).status_code == 302
+    [result] = api_for(checkpoint_officer).post("/vehicle-checks", _check(1, plate="浙C12345", origin="",
+                                                                       at="2020-02-03T10:00:00+08:00")).json()["results"]
+    assert result["key_region"] is True
+    wenzhou = KeyRegion.objects.get(name="温州市")
+    client.post("/key-regions/", {"end": wenzhou.pk})
+    wenzhou.refresh_from_db()
+    assert wenzhou.ends_on is not None
+    assert web_client(checkpoint_officer).get("/key-regions/").status_code == 404

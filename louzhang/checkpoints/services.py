@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, Vehicle
 from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
 from louzhang.identifiers import IdentifierError
+from louzhang.identifiers.divisions import place_names_under
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import Plate, parse_plate
@@ -85,9 +87,9 @@ def key_region_for(plate: Plate, origin: str, at: datetime) -> KeyRegion | None:
         for prefix in region.plate_prefixes:
             if plate.plate.startswith(prefix):
                 score = max(score, len(prefix) * 10)
-        stem = region.name.rstrip("省市区县")
-        if stem and stem in origin:
-            score = max(score, len(stem))
+        for prefix in region.division_prefixes:  # 孝感市 is in 湖北省 (42)
+            if any(place in origin for place in place_names_under(prefix)):
+                score = max(score, len(prefix))
         if score and (best is None or score > best[0]):
             best = (score, region)
     return best[1] if best else None
@@ -183,3 +185,46 @@ def _store(user: Any, index: int, data: VehicleCheckIn, checkpoint: Checkpoint, 
         registered_vehicle=vehicle is not None,
         followups=sorted({f.followup.pk for f in fired if f.followup is not None}),
     )
+
+
+class KeyRegionError(Exception):
+    """A key region that cannot be saved as given; the message says why."""
+
+
+def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate_prefixes: list[str],
+                   starts_on: Any, ends_on: Any = None, risk: str = KeyRegion.Risk.HIGH) -> KeyRegion:
+    """A commander adds a key region (重点地区); audited."""
+    from louzhang.audit.services import audit_record
+    from louzhang.identifiers.plates import known_prefix
+
+    name = name.strip()
+    if not name:
+        raise KeyRegionError(_("Give the region a name."))
+    if not division_prefixes and not plate_prefixes:
+        raise KeyRegionError(_("Give division code prefixes, plate prefixes or both."))
+    bad = [p for p in division_prefixes if not (p.isdigit() and 2 <= len(p) <= 6)]
+    if bad:
+        raise KeyRegionError(_("Division code prefixes are 2 to 6 digits: %(bad)s") % {"bad": ", ".join(bad)})
+    bad = [p for p in plate_prefixes if not known_prefix(p)]
+    if bad:
+        raise KeyRegionError(_("Not a plate prefix: %(bad)s") % {"bad": ", ".join(bad)})
+    if ends_on is not None and ends_on < starts_on:
+        raise KeyRegionError(_("The end is before the start."))
+    if risk not in KeyRegion.Risk.values:
+        raise KeyRegionError(_("Unknown risk level."))
+    with transaction.atomic():
+        region = KeyRegion.objects.create(name=name[:50], division_prefixes=division_prefixes,
+                                          plate_prefixes=plate_prefixes, starts_on=starts_on,
+                                          ends_on=ends_on, risk=risk)
+        audit_record(actor=actor, action="create", object_type="checkpoints.keyregion",
+                     object_id=region.pk, summary=f"key region {region.name} from {starts_on}")
+    return region
+
+
+def key_region_end(*, actor: Any, region: KeyRegion, on: Any) -> None:
+    from louzhang.audit.services import audit_record
+
+    with transaction.atomic():
+        KeyRegion.objects.filter(pk=region.pk).update(ends_on=on)
+        audit_record(actor=actor, action="change", object_type="checkpoints.keyregion",
+                     object_id=region.pk, summary=f"key region {region.name} ends {on}")

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from louzhang.accounts.models import Role
+from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.checkpoints.models import KeyRegion
 from louzhang.checkpoints.selectors import access_checkpoint, checkpoint_today
-from louzhang.checkpoints.services import vehicle_checks_ingest
+from louzhang.checkpoints.services import (
+    KeyRegionError,
+    key_region_add,
+    key_region_end,
+    vehicle_checks_ingest,
+)
 from louzhang.identifiers.plates import normalise_plate
 
 
@@ -55,3 +64,40 @@ def _inspect(request: HttpRequest, code: str) -> HttpResponse:
     if any(a.startswith("fever") for a in result.alerts):
         messages.warning(request, _("Fever: refer to the health staff at the checkpoint."))
     return redirect("checkpoint", code=code)
+
+
+@login_required
+def key_regions(request: HttpRequest) -> HttpResponse:
+    """Commanders keep the list of key regions (重点地区) the checkpoints flag."""
+    if jurisdiction_for(request.user, roles=[Role.COMMANDER]).is_empty:
+        raise Http404("for commanders")
+    error = ""
+    if request.method == "POST" and request.POST.get("end"):
+        region = KeyRegion.objects.filter(pk=request.POST["end"]).first()
+        if region is not None:
+            key_region_end(actor=request.user, region=region, on=timezone.localdate())
+        return redirect("key-regions")
+    if request.method == "POST":
+        def items(field: str) -> list[str]:
+            return [p.strip() for p in request.POST.get(field, "").replace("，", ",").split(",") if p.strip()]
+
+        try:
+            starts_on = date.fromisoformat(request.POST.get("starts_on", ""))
+            ends_text = request.POST.get("ends_on", "").strip()
+            ends_on = date.fromisoformat(ends_text) if ends_text else None
+        except ValueError:
+            error = _("Dates as 2020-01-23.")
+        else:
+            try:
+                key_region_add(actor=request.user, name=request.POST.get("name", ""),
+                               division_prefixes=items("division_prefixes"),
+                               plate_prefixes=items("plate_prefixes"), starts_on=starts_on,
+                               ends_on=ends_on, risk=request.POST.get("risk", "high"))
+            except KeyRegionError as exc:
+                error = str(exc)
+            else:
+                return redirect("key-regions")
+    return render(request, "checkpoints/key_regions.html", {
+        "regions": KeyRegion.objects.all(), "risks": KeyRegion.Risk.choices, "error": error,
+        "form": request.POST, "today": timezone.localdate(),
+    })

@@ -58,3 +58,25 @@ def full_name(code: str) -> str:
 def province_name(code: str) -> str | None:
     entry = _table().get(code[:2] + "0000")
     return entry.name if entry else None
+
+
+_SUFFIXES = ("自治州", "自治县", "自治旗", "地区", "盟", "省", "市", "区", "县", "旗")
+
+
+@cache
+def place_names_under(prefix: str) -> tuple[str, ...]:
+    """The current names of the provinces and prefecture-level cities whose code starts with
+    `prefix`, without their suffix (42 → 湖北, 武汉, 孝感 …), for matching a place someone wrote
+    down. Districts and counties are left out: their names repeat across the country (武汉 and
+    包头 both have a 青山区)."""
+    names = set()
+    for code, entry in _table().items():
+        if (code.startswith(prefix) and code.endswith("00") and entry.current
+                and entry.name not in ("市辖区", "县", "省直辖县级行政区划")):
+            stem = entry.name
+            for suffix in _SUFFIXES:
+                if stem.endswith(suffix) and len(stem) > len(suffix) + 1:
+                    stem = stem[: -len(suffix)]
+                    break
+            names.add(stem)
+    return tuple(sorted(names, key=len, reverse=True))

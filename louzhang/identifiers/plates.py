@@ -80,6 +80,14 @@ def normalise_plate(raw: object) -> str:
     return re.sub(r"[\s·•・.\-_]", "", text)
 
 
+def known_prefix(prefix: str) -> bool:
+    """A province character (鄂), or a province character and an issuing office letter (鄂A)."""
+    prefixes = _prefixes()
+    if len(prefix) == 1:
+        return any(p.startswith(prefix) for p in prefixes)
+    return len(prefix) == 2 and (prefix in prefixes or prefix[0] + "*" in prefixes)
+
+
 def parse_plate(raw: object) -> Plate:
     text = normalise_plate(raw)
     if not text:
