@@ -11,7 +11,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from louzhang.areas.jurisdiction import scope
+from louzhang.accounts.models import Role
+from louzhang.areas.jurisdiction import jurisdiction_for, scope
 from louzhang.areas.models import Area
 from louzhang.gates.models import Gate, GateRecord, HouseholdPass
 from louzhang.gates.services import RECORDING_ROLES
@@ -21,11 +22,23 @@ def gates_for(user: Any) -> QuerySet[Gate]:
     return scope(Gate.objects.select_related("compound"), user, roles=RECORDING_ROLES)
 
 
-def access_gate(user: Any, code: str) -> Gate:
-    try:
-        return gates_for(user).get(code=code)
-    except Gate.DoesNotExist:
-        raise Http404("no such gate") from None
+#: roles that see a gate's events when they hold any part of its compound (a building's warden)
+VIEWING_ROLES = (Role.WARDEN, Role.COMMANDER, Role.HEALTH, Role.GATE)
+
+
+def access_gate(user: Any, code: str) -> tuple[Gate, bool]:
+    """The gate, and whether the user may record at it (they hold its whole compound as gate
+    staff, warden or commander). Holding part of the compound — a building — is enough to see
+    its events. "Not found" for anyone else."""
+    gate = Gate.objects.select_related("compound").filter(code=code).first()
+    if gate is None:
+        raise Http404("no such gate")
+    path = gate.compound.path
+    if jurisdiction_for(user, roles=RECORDING_ROLES).covers(path):
+        return gate, True
+    if jurisdiction_for(user, roles=VIEWING_ROLES).navigable(path):
+        return gate, False
+    raise Http404("no such gate")
 
 
 @dataclass(frozen=True)

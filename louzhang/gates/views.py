@@ -35,13 +35,15 @@ def gate_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def gate_page(request: HttpRequest, code: str) -> HttpResponse:
-    gate = access_gate(request.user, code)
+    gate, can_record = access_gate(request.user, code)
     if request.method == "POST":
+        if not can_record:
+            raise Http404("recording at this gate is for its own staff")
         return _record(request, gate.code)
     day, latest = gate_today(gate)
     shown = present(request.user, latest, path_of=lambda r: gate.compound.path) if latest else []
     return render(request, "gates/gate.html", {
-        "gate": gate, "day": day, "latest": shown,
+        "gate": gate, "day": day, "latest": shown, "can_record": can_record,
         "threshold": Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)),
     })
 

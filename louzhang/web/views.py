@@ -83,6 +83,7 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children": area_summaries(user, children),
         "members": members,
         "can_assign": may_command(user, area),
+        "compound_gates": list(area.gates.order_by("code")) if area.level == Level.COMPOUND else [],
         "can_print_passes": area.level == Level.BUILDING
         and jurisdiction_for(user, roles=PASS_PRINTING_ROLES).covers(area.path),
     }
