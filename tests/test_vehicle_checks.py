@@ -144,3 +144,13 @@ def test_commanders_keep_the_key_regions(commander: User, checkpoint_officer: Us
     wenzhou.refresh_from_db()
     assert wenzhou.ends_on is not None
     assert web_client(checkpoint_officer).get("/key-regions/").status_code == 404
+
+
+def test_the_vehicle_look_up_answers_has_it_left_the_city(checkpoint_officer: User, warden: User) -> None:
+    before = api_for(warden).get("/vehicles/鄂A5K2B8").json()
+    assert before["left_city_at"] is None and before["checkpoint_history"] == []
+    api_for(checkpoint_officer).post("/vehicle-checks", _check(1, plate="鄂A5K2B8"))
+    after = api_for(warden).get("/vehicles/鄂A5K2B8").json()
+    assert after["left_city_at"] == "2020-01-28T15:40:00Z"  # UTC, an offset as API.md asks
+    assert after["checkpoint_history"] == [{"at": "2020-01-28T15:40:00Z", "checkpoint": "达拉特旗进城检查站（24小时）",
+                                            "origin": "武汉市", "disposition": "pass"}]

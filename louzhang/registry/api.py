@@ -33,6 +33,13 @@ class OwnerOut(Schema):
     residency: str | None
 
 
+class SightingOut(Schema):
+    at: datetime
+    checkpoint: str
+    origin: str
+    disposition: str
+
+
 class VehicleOut(Schema):
     plate: str
     plate_region: PlateRegion
@@ -40,7 +47,10 @@ class VehicleOut(Schema):
     home_compound: CompoundRef
     owner: OwnerOut
     registered_since: datetime
+    #: last known to have been outside the city (an inbound checkpoint inspection, or recorded)
     left_city_at: datetime | None
+    #: the latest checkpoint inspections of this plate, newest first
+    checkpoint_history: list[SightingOut]
 
 
 @router.get("/vehicles/{plate}", response=VehicleOut)
@@ -63,6 +73,10 @@ def get_vehicle(request: HttpRequest, plate: str) -> dict[str, object]:
         },
         "registered_since": vehicle.registered_at,
         "left_city_at": vehicle.left_city_at,
+        "checkpoint_history": [
+            {"at": i.at, "checkpoint": i.checkpoint.name, "origin": i.origin, "disposition": i.disposition}
+            for i in vehicle.inspections.select_related("checkpoint").order_by("-at")[:5]
+        ],
     }
 
 
