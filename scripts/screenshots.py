@@ -22,6 +22,9 @@ SHOTS = [
     ("warden", "/followups/", "warden-followups.png"),
     ("warden", "{followup}", "warden-followup.png"),
     ("commander", "/followups/?view=active", "commander-followups.png"),
+    ("gate", "/gates/150202001001001-E/", "gate-page.png"),
+    ("checkpoint", "/checkpoints/DLT-CP1/", "checkpoint-page.png"),
+    ("warden", "/imports/", "warden-import.png"),
 ]
 
 
@@ -35,6 +38,18 @@ def _login(browser, url: str, username: str, password: str):  # type: ignore[no-
     page.click("button[type=submit]")
     page.wait_for_url(url + "/")
     return context, page
+
+
+def _gate_traffic(browser, url: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """A few people through 保利百合 东门, one with a fever (visitors: no pass codes needed)."""
+    context, page = _login(browser, url, "gate", password)
+    for name, temperature in (("王强", "36.4"), ("李娜", "36.7"), ("赵磊", "38.4")):
+        page.goto(url + "/gates/150202001001001-E/")
+        page.click("details.visitor summary")
+        page.fill("input[name=visitor_name]", name)
+        page.fill("#temperature", temperature)
+        page.click("button[value=in]")
+    context.close()
 
 
 def _assign_task(browser, url: str, password: str) -> str:  # type: ignore[no-untyped-def]
@@ -63,6 +78,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         followup = _assign_task(browser, args.url, logins["station_xnb"])
+        _gate_traffic(browser, args.url, logins["gate"])
         for username, path, name in SHOTS:
             context, page = _login(browser, args.url, username, logins[username])
             page.goto(args.url + path.format(followup=followup))

@@ -149,7 +149,7 @@ def test_gate_staff_record_a_fever_on_a_phone(server: Served, phone: Any) -> Non
                                  "ON a.id = p.household_id WHERE a.code = '150202001001001-34-2-0601'")
     log_in(phone, server, "gate")
     phone.get_by_role("link", name="保利百合 东门").click()
-    phone.fill("#pass_code", code.lower())  # typed on a phone keyboard
+    phone.fill("#pass_code", code.lower())  # typed on a phone keyboard, small letters
     phone.fill("#temperature", "36,6")  # a comma from a Chinese keypad
     phone.get_by_role("button", name="进", exact=True).click()
     assert "已登记 36.6 °C" in phone.locator(".messages").inner_text()

@@ -71,6 +71,7 @@ def test_resending_a_whole_batch_stores_nothing_twice(gate: User) -> None:
     assert GateRecord.objects.count() == 50
     twice_in_one = api.post("/gate-checks", {"records": [_record(99), _record(99)]}).json()["results"]
     assert [r["status"] for r in twice_in_one] == ["created", "duplicate"]
+    assert twice_in_one[0]["id"] == twice_in_one[1]["id"] is not None
 
 
 def test_a_gate_device_cannot_post_for_another_compound(gate: User, warden_jy: User) -> None:
@@ -192,3 +193,11 @@ def test_a_warden_prints_a_sheet_of_scannable_pass_cards_for_a_building(warden: 
     for outsider in (gate, warden_jy):  # gate staff scan passes, they do not print them
         assert web_client(outsider).get(f"/areas/{BAOLI_34}/passes/").status_code == 404
 
+
+
+def test_a_pass_code_typed_small_or_spaced_is_the_same_pass(gate: User) -> None:
+    code = _pass()
+    spaced = f"{code[:4].lower()} {code[4:].lower()}"
+    [result] = api_for(gate).post("/gate-checks", _record(1, pass_code=spaced)).json()["results"]
+    assert result["status"] == "created"
+    assert GateRecord.objects.get(pk=result["id"]).household.code == BAOLI_34_2_6W

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
@@ -52,6 +52,12 @@ class GateCheckIn(BaseModel):
     method: Literal["forehead", "armpit", "wrist"] = "forehead"
     pass_code: str | None = Field(default=None, max_length=16)
     visitor: Visitor | None = None
+
+    @field_validator("pass_code")
+    @classmethod
+    def pass_code_as_printed(cls, value: str | None) -> str | None:
+        """Codes are printed in capitals; a phone keyboard may type them small, with spaces."""
+        return value.replace(" ", "").upper() if value else value
 
 
 
@@ -100,10 +106,13 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
     known = dict(GateRecord.objects.filter(
         recorded_by=user, client_id__in={p.client_id for _i, p in parsed}).values_list("client_id", "id"))
     valid: list[_Valid] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # client_id -> index of its first valid record in this batch
+    repeats: dict[int, int] = {}  # index of a repeat -> index of that first record
     for index, data in parsed:
         if data.client_id in known or data.client_id in seen:
             results[index] = Result(index, "duplicate", id=known.get(data.client_id))
+            if data.client_id in seen:
+                repeats[index] = seen[data.client_id]
             continue
         errors = []
         gate = gates.get(data.gate)
@@ -137,10 +146,12 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
             results[index] = Result(index, "rejected", errors=errors)
             continue
         assert gate is not None
-        seen.add(data.client_id)
+        seen[data.client_id] = index
         valid.append(_Valid(index, data, gate, household, phone, id_number))
     if valid:
         results.update(atomic_with_retry(lambda: _store(user, valid)))
+        for repeat, first in repeats.items():
+            results[repeat].id = results[first].id
     return [results[i] for i in range(len(records))]
 
 
