@@ -195,3 +195,48 @@ def test_a_long_task_holds_back_neither_deliveries_nor_the_heartbeat(demo_env: d
             worker.wait(timeout=60)
     finally:
         receiver.close()
+
+
+def test_two_devices_posting_fevers_for_the_same_households_at_once_both_succeed(demo_env: dict[str, str]) -> None:
+    """Batches naming the same households in opposite orders, at the same moment: on PostgreSQL
+    this deadlocked on the follow-up index (HTTP 500) before rules fired in subject order."""
+    import json
+    import threading
+    import urllib.request
+
+    from tests.conftest import served
+
+    token = run_cli(demo_env, "token", "create", "gate").stdout.strip()
+    codes = [row[0] for row in _sql(demo_env, "SELECT p.code FROM gates_householdpass p JOIN areas_area a "
+                                              "ON a.id = p.household_id WHERE a.code LIKE '150202001001001-%' "
+                                              "ORDER BY a.code")][:150]
+    statuses: list[int] = []
+    created: list[int] = []
+
+    def post(device: str, order: list[str]) -> None:
+        records = [{"client_id": f"{device}-{n}", "gate": "150202001001001-E", "direction": "in",
+                    "at": "2020-01-28T08:15:00+08:00", "temperature": 38.5, "pass_code": code}
+                   for n, code in enumerate(order)]
+        request = urllib.request.Request(f"{url}/api/v1/gate-checks", data=json.dumps({"records": records}).encode(),
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                statuses.append(response.status)
+                created.extend(r["status"] == "created" for r in json.loads(response.read())["results"])
+        except urllib.error.HTTPError as exc:
+            statuses.append(exc.code)
+
+    with served(demo_env, workers=2) as url:
+        for round_ in range(3):
+            threads = [threading.Thread(target=post, args=(f"a{round_}", codes)),
+                       threading.Thread(target=post, args=(f"b{round_}", codes[::-1]))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    assert statuses == [200] * 6
+    assert sum(created) == 6 * len(codes)
+    # one open fever follow-up per household, however many devices saw the fever
+    [(count,)] = _sql(demo_env, "SELECT COUNT(*) FROM followups_followup WHERE kind = 'fever'")
+    assert count == len(codes)
