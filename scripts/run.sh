@@ -8,5 +8,10 @@ EXTRAS="" . scripts/_venv.sh
 
 .venv/bin/louzhang init
 .venv/bin/louzhang demo
+# the background worker (deliveries, imports, exports, escalations) runs beside the server and
+# stops with it
+.venv/bin/louzhang worker &
+WORKER=$!
+trap 'kill "$WORKER" 2>/dev/null; wait "$WORKER" 2>/dev/null' EXIT INT TERM
 echo "louzhang: open http://${LOUZHANG_PUBLIC_HOST:-127.0.0.1}:${PORT:-8000}/ and log in with one of the demo log-ins above"
-exec .venv/bin/louzhang serve --port "${PORT:-8000}" "$@"
+.venv/bin/louzhang serve --port "${PORT:-8000}" "$@"
