@@ -23,8 +23,9 @@ from django.db import connection, transaction
 
 from louzhang.accounts.models import Grant, Role, User
 from louzhang.areas.models import Area, Level
+from louzhang.core.sql import insert
 from louzhang.demo.city import CITIES, GIVEN_F, GIVEN_M, SURNAMES, build_demo_city, make_id_number
-from louzhang.registry.importing.engine import ids_by_code, insert
+from louzhang.registry.importing.engine import ids_by_code
 from louzhang.registry.importing.residents import import_residents
 from louzhang.registry.importing.vehicles import import_vehicles
 from louzhang.registry.models import Resident, Vehicle

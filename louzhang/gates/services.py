@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
+from louzhang.core.sql import insert
 from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
@@ -155,8 +157,27 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
     return [results[i] for i in range(len(records))]
 
 
+_COLUMNS = ["gate_id", "client_id", "recorded_by_id", "direction", "at", "temperature", "method",
+            "household_id", "visitor_name", "visitor_phone", "visitor_id_number", "visitor_reason",
+            "visiting", "created_at"]
+
+
 def _store(user: Any, valid: list[_Valid]) -> dict[int, Result]:
-    stored = GateRecord.objects.bulk_create([_record(user, item) for item in valid])
+    stored = [_record(user, item) for item in valid]
+    # one plain INSERT statement for the batch (the ORM's bulk_create spends more time composing
+    # SQL than the database spends storing), then the new ids in one query
+    ops = connection.ops
+    created = ops.adapt_datetimefield_value(timezone.now())
+    insert(GateRecord, _COLUMNS, [
+        (r.gate_id, r.client_id, r.recorded_by_id, r.direction, ops.adapt_datetimefield_value(r.at),
+         ops.adapt_decimalfield_value(r.temperature, 3, 1), r.method, r.household_id, r.visitor_name,
+         r.visitor_phone, r.visitor_id_number, r.visitor_reason, r.visiting, created)
+        for r in stored
+    ])
+    ids = dict(GateRecord.objects.filter(recorded_by=user, client_id__in=[r.client_id for r in stored])
+               .values_list("client_id", "id"))
+    for record in stored:
+        record.pk = ids[record.client_id]
     observed = _observed_households(stored)
     results = {}
     # rules in the order of their subjects, whatever the order the device sent: two batches

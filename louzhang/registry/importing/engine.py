@@ -170,24 +170,6 @@ def text(value: Any) -> str:
     return str(value).strip()
 
 
-def insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Plain batched INSERT: validation is done, and the ORM's per-object cost would dominate.
-
-    A row whose unique key (ID number, plate, area code) another import running at the same
-    moment has just inserted is skipped, not an error: that import registered the same person,
-    car or household, and importing the file again reconciles any difference.
-    """
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows  # noqa: S608
-        )
-
-
 def ids_by_code(codes: Iterable[str]) -> dict[str, int]:
     """Area ids by code: one plain query (the ORM's per-value cost shows on 2,000-code batches)."""
     codes = list(codes)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area, Level, build_path
+from louzhang.core.sql import insert
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
@@ -34,7 +35,6 @@ from louzhang.registry.importing.engine import (
     cell,
     checked,
     ids_by_code,
-    insert,
     keep_registered,
     now_for_db,
     open_for_import,

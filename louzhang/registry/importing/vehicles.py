@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from louzhang.areas.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area
+from louzhang.core.sql import insert
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import parse_plate
@@ -27,7 +28,6 @@ from louzhang.registry.importing.engine import (
     RowRejected,
     cell,
     checked,
-    insert,
     keep_registered,
     now_for_db,
     open_for_import,
