@@ -19,6 +19,7 @@ urlpatterns = [
     path("exports/<int:pk>/", views.export_detail, name="export"),
     path("exports/<int:pk>/residents.xlsx", views.export_download, name="export-download"),
     path("search/", views.search, name="search"),
+    path("today/", views.today, name="today"),
     path("areas/<str:code>/assign/", followups.area_assign, name="area-assign"),
     path("followups/", followups.followup_list, name="followups"),
     path("followups/<int:pk>/", followups.followup_detail, name="followup"),

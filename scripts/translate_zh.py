@@ -441,6 +441,11 @@ ZH = {
     "Plate prefixes, comma-separated (鄂 for a province, 鄂A for a city)": "号牌前缀，逗号分隔（省用“鄂”，市用“鄂A”）",
     "Division code prefixes, comma-separated (42 for a province, 4201 for a city)": "区划代码前缀，逗号分隔（省如42，市如4201）",
     "Dates as 2020-01-23.": "日期格式如 2020-01-23。",
+    "Today: fevers and key-region vehicles": "今日动态：发热与重点地区车辆",
+    "Today": "今日动态",
+    "Fevers at the gates": "门岗发热",
+    "Key-region vehicles": "重点地区车辆",
+    "registered car": "登记车辆",
     # --- import and identifier messages (issue 3): what community staff read in rejects files ---
     "ID number is empty": "身份证号为空",
     "ID number was stored as a number (%(raw)s): spreadsheets keep only 15 significant digits of a number; format the column as text and type it again":

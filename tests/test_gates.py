@@ -201,3 +201,24 @@ def test_a_pass_code_typed_small_or_spaced_is_the_same_pass(gate: User) -> None:
     [result] = api_for(gate).post("/gate-checks", _record(1, pass_code=spaced)).json()["results"]
     assert result["status"] == "created"
     assert GateRecord.objects.get(pk=result["id"]).household.code == BAOLI_34_2_6W
+
+
+def test_today_shows_fevers_and_key_region_vehicles_to_those_who_hold_the_area(
+    gate: User, warden: User, warden_jy: User, health: User, commander: User, checkpoint_officer: User,
+) -> None:
+    from tests.conftest import web_client
+    from tests.test_vehicle_checks import _check
+
+    visitor = {"name": "欧阳娜娜", "id_number": "11010519491231002X"}
+    api_for(gate).post("/gate-checks", {"records": [
+        _record(1, temperature=38.6), _record(2, pass_code=None, visitor=visitor, temperature=38.1),
+        _record(3, temperature=36.5)]})
+    api_for(checkpoint_officer).post("/vehicle-checks", _check(1, at=timezone.localtime().replace(microsecond=0).isoformat()))
+    for viewer in (warden, health, commander):
+        page = web_client(viewer).get("/today/").content.decode()
+        assert page.count('class="fever-row"') == 2, viewer
+        assert "38.6 °C" in page and "36.5 °C" not in page and "鄂A12345" in page
+    masked = web_client(gate).get("/today/").content.decode()  # gate staff see names masked
+    assert "欧阳娜娜" not in masked and "欧***" in masked
+    other = web_client(warden_jy).get("/today/").content.decode()
+    assert 'class="fever-row"' not in other and "鄂A12345" not in other

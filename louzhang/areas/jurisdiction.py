@@ -66,6 +66,13 @@ class Jurisdiction:
     def navigable(self, path: str) -> bool:
         return self.covers(path) or self.leads_to(path)
 
+    def q_in_reach(self, field: str, level: int) -> Q:
+        """Like `q`, and also the areas of `level` (e.g. compounds) that a deeper grant lies in:
+        a building's warden reaches the compound's gates and what drives into the compound."""
+        above = {SEPARATOR.join(p.split(SEPARATOR)[: level + 1]) + SEPARATOR
+                 for p in self.paths if p.count(SEPARATOR) > level + 1}
+        return self.q(field) | Q(**{f"{field}__in": above}) if above else self.q(field)
+
     def next_steps_below(self, path: str) -> set[str]:
         """Paths of the children of `path` on the way down to a granted area."""
         steps = set()

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from louzhang.areas.jurisdiction import scope
+from louzhang.areas.models import Level
 from louzhang.checkpoints.models import Checkpoint, VehicleInspection
 from louzhang.checkpoints.services import RECORDING_ROLES
 
@@ -47,3 +48,17 @@ def checkpoint_today(checkpoint: Checkpoint) -> tuple[CheckpointDay, list[Vehicl
     )
     latest = list(today.select_related("key_region", "destination").order_by("-at", "-id")[:20])
     return CheckpointDay(**counts), latest
+
+
+def flagged_vehicles_today(user: Any) -> list[VehicleInspection]:
+    """Today's key-region vehicles bound for a compound in the user's jurisdiction, or checked at
+    one of its checkpoints."""
+    from louzhang.areas.jurisdiction import jurisdiction_for
+
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    jurisdiction = jurisdiction_for(user)
+    found = (VehicleInspection.objects.filter(at__gte=start, key_region__isnull=False)
+             .filter(jurisdiction.q_in_reach("destination__path", Level.COMPOUND)
+                     | jurisdiction.q("checkpoint__area__path"))
+             .select_related("checkpoint", "destination", "key_region", "vehicle"))
+    return list(found.order_by("-at")[:200])

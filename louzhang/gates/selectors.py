@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for, scope
-from louzhang.areas.models import Area
+from louzhang.areas.models import Area, Level
 from louzhang.gates.models import Gate, GateRecord, HouseholdPass
 from louzhang.gates.services import RECORDING_ROLES
 
@@ -79,3 +79,16 @@ def building_passes(building: Area) -> list[PassCard]:
                  code=p.code, qr_svg=segno.make(p.code, error="m").svg_inline(scale=4, border=2))
         for p in passes
     ]
+
+
+def fevers_today(user: Any) -> list[GateRecord]:
+    """Today's gate records at or above the fever threshold at the gates of the compounds the
+    user holds in whole or in part (a building's warden sees their compound's gates)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    jurisdiction = jurisdiction_for(user, roles=VIEWING_ROLES)
+    if jurisdiction.is_empty:
+        return []
+    records = GateRecord.objects.filter(jurisdiction.q_in_reach("gate__compound__path", Level.COMPOUND),
+                                        at__gte=start, temperature__gte=threshold)
+    return list(records.select_related("gate__compound", "household__parent__parent").order_by("-at")[:200])

@@ -27,9 +27,10 @@ from louzhang.areas.selectors import (
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.selectors import audit_events_for, can_browse_audit
 from louzhang.checkpoints.models import Checkpoint
+from louzhang.checkpoints.selectors import flagged_vehicles_today
 from louzhang.core.downloads import attachment
 from louzhang.followups.selectors import followup_counts, may_command
-from louzhang.gates.selectors import gates_for
+from louzhang.gates.selectors import fevers_today, gates_for
 from louzhang.gates.views import PASS_PRINTING_ROLES
 from louzhang.notifications.selectors import manages_channels
 from louzhang.registry.exports import access_export_job, export_job_create, export_residents
@@ -121,6 +122,15 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("not ready")
     return attachment(Path(settings.VAR_DIR) / job.file_path,
                       f"{job.area.name}-居民-{timezone.localtime(job.created_at):%Y%m%d}.xlsx", XLSX)
+
+
+@login_required
+def today(request: HttpRequest) -> HttpResponse:
+    """今日动态: fevers at the gates and key-region vehicles heading into the jurisdiction."""
+    user = request.user
+    fevers = fevers_today(user)
+    shown = present(user, fevers, path_of=lambda r: r.gate.compound.path) if fevers else []
+    return render(request, "web/today.html", {"fevers": shown, "vehicles": flagged_vehicles_today(user)})
 
 
 @login_required
