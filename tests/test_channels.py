@@ -319,3 +319,10 @@ def test_feishu_paced_to_five_a_second(receiver: Receiver, worker: InlineWorker,
         clock.shift(timedelta(seconds=2.5))  # past the pace and the next outbox sweep
         worker.run()
     assert len(receiver.requests) == 7
+
+
+def test_every_channel_kind_has_a_transport() -> None:
+    from louzhang.notifications.models import ChannelKind
+    from louzhang.notifications.transports import TRANSPORTS
+
+    assert set(TRANSPORTS) == set(ChannelKind.values)

@@ -244,3 +244,11 @@ def test_a_commander_assigns_a_task_to_the_warden_of_a_building(commander: User,
     assert Notification.objects.filter(user=warden, followup=followup).exists()
     # a warden cannot assign
     assert web_client(warden).get(f"/areas/{BAOLI_34}/assign/").status_code == 404
+
+
+def test_reassigning_to_a_malformed_user_id_is_refused_plainly(commander: User, warden: User) -> None:
+    followup, _ = _open(BAOLI_34_2_6W)
+    response = web_client(commander).post(f"/followups/{followup.pk}/reassign", {"owner": "abc"}, follow=True)
+    assert response.status_code == 200 and "请选择楼长" in response.content.decode()
+    followup.refresh_from_db()
+    assert followup.owner == warden

@@ -154,3 +154,28 @@ def test_the_vehicle_look_up_answers_has_it_left_the_city(checkpoint_officer: Us
     assert after["left_city_at"] == "2020-01-28T15:40:00Z"  # UTC, an offset as API.md asks
     assert after["checkpoint_history"] == [{"at": "2020-01-28T15:40:00Z", "checkpoint": "达拉特旗进城检查站（24小时）",
                                             "origin": "武汉市", "disposition": "pass"}]
+
+
+def test_only_a_citys_command_centre_changes_key_regions(station_xnb: User, commander: User) -> None:
+    from louzhang.checkpoints.models import KeyRegion
+    from tests.conftest import web_client
+
+    station = web_client(station_xnb)
+    page = station.get("/key-regions/").content.decode()
+    assert "武汉市" in page and 'name="starts_on"' not in page  # sees them, cannot change them
+    wuhan = KeyRegion.objects.get(name="武汉市")
+    assert station.post("/key-regions/", {"end": wuhan.pk}).status_code == 404
+    assert station.post("/key-regions/", {"name": "x", "plate_prefixes": "浙C", "starts_on": "2020-02-01"}).status_code == 404
+    wuhan.refresh_from_db()
+    assert wuhan.ends_on is None
+    assert web_client(commander).post("/key-regions/", {"end": "not-a-number"}).status_code == 302
+    wuhan.refresh_from_db()
+    assert wuhan.ends_on is None
+
+
+def test_the_same_car_twice_in_one_batch_keeps_the_latest_sighting(checkpoint_officer: User) -> None:
+    api_for(checkpoint_officer).post("/vehicle-checks", {"records": [
+        _check(1, plate="鄂A5K2B8", at="2020-01-28T23:40:00+08:00"),
+        _check(2, plate="鄂A5K2B8", at="2020-01-27T10:00:00+08:00"),
+    ]})
+    assert Vehicle.objects.get(plate="鄂A5K2B8").left_city_at.isoformat().startswith("2020-01-28T15:40")

@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -77,12 +76,13 @@ class InspectionResult:
         return dict(self.__dict__)
 
 
-def key_region_for(plate: Plate, origin: str, at: datetime) -> KeyRegion | None:
-    """The most specific key region the plate or the stated origin belongs to, on that day."""
+def key_region_for(plate: Plate, origin: str, at: datetime, regions: list[KeyRegion]) -> KeyRegion | None:
+    """The most specific of `regions` the plate or the stated origin belongs to, on that day."""
     day = timezone.localtime(at).date()
-    regions = KeyRegion.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day)
     best: tuple[int, KeyRegion] | None = None
     for region in regions:
+        if region.starts_on > day or (region.ends_on is not None and region.ends_on < day):
+            continue
         score = 0
         for prefix in region.plate_prefixes:
             if plate.plate.startswith(prefix):
@@ -152,9 +152,13 @@ def vehicle_checks_ingest(*, user: Any, records: list[Any]) -> list[InspectionRe
     if valid:
         # in plate order: two batches naming the same cars lock them in the same order
         ordered = sorted(valid, key=lambda v: (v[3].plate, v[0]))
+        # what every record of the batch is compared with, read once
+        regions = list(KeyRegion.objects.all())
+        vehicles = {v.plate: v for v in Vehicle.objects.filter(plate__in={v[3].plate for v in valid})}
 
         def store_all() -> dict[int, InspectionResult]:
-            return {index: _store(user, index, data, checkpoint, plate, destination, occupants)
+            return {index: _store(user, index, data, checkpoint, plate, destination, occupants,
+                                  regions, vehicles.get(plate.plate))
                     for index, data, checkpoint, plate, destination, occupants in ordered}
 
         results.update(atomic_with_retry(store_all))
@@ -162,9 +166,9 @@ def vehicle_checks_ingest(*, user: Any, records: list[Any]) -> list[InspectionRe
 
 
 def _store(user: Any, index: int, data: VehicleCheckIn, checkpoint: Checkpoint, plate: Plate,
-           destination: Area | None, occupants: list[tuple[OccupantIn, str, str]]) -> InspectionResult:
-    region = key_region_for(plate, data.origin, data.at)
-    vehicle = Vehicle.objects.filter(plate=plate.plate).first()
+           destination: Area | None, occupants: list[tuple[OccupantIn, str, str]],
+           regions: list[KeyRegion], vehicle: Vehicle | None) -> InspectionResult:
+    region = key_region_for(plate, data.origin, data.at, regions)
     inspection = VehicleInspection.objects.create(
         checkpoint=checkpoint, client_id=data.client_id, recorded_by=user, at=data.at,
         plate=plate.plate, plate_province=plate.province, plate_city=plate.city,
@@ -178,6 +182,7 @@ def _store(user: Any, index: int, data: VehicleCheckIn, checkpoint: Checkpoint, 
     if vehicle is not None and (vehicle.left_city_at is None or vehicle.left_city_at < data.at):
         # entering the city: the car was outside it until now
         Vehicle.objects.filter(pk=vehicle.pk).update(left_city_at=data.at)
+        vehicle.left_city_at = data.at  # the batch's next sighting of this car compares with it
     fired = rules_fire("vehicle_check.created", inspection)
     return InspectionResult(
         index, "created", id=inspection.pk, alerts=sorted({f.rule for f in fired}),
@@ -189,6 +194,17 @@ def _store(user: Any, index: int, data: VehicleCheckIn, checkpoint: Checkpoint, 
 
 class KeyRegionError(Exception):
     """A key region that cannot be saved as given; the message says why."""
+
+
+def keeps_key_regions(user: Any) -> bool:
+    """Key regions apply to every checkpoint, so they are kept by commanders of a whole city
+    (the command centre), not by a station or a branch."""
+    from louzhang.areas.models import Level
+
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(path.count("/") - 1 <= Level.CITY
+               for path in jurisdiction_for(user, roles=[Role.COMMANDER]).paths)
 
 
 def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate_prefixes: list[str],

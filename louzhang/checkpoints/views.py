@@ -18,6 +18,7 @@ from louzhang.checkpoints.models import KeyRegion
 from louzhang.checkpoints.selectors import access_checkpoint, checkpoint_today
 from louzhang.checkpoints.services import (
     KeyRegionError,
+    keeps_key_regions,
     key_region_add,
     key_region_end,
     vehicle_checks_ingest,
@@ -71,9 +72,13 @@ def key_regions(request: HttpRequest) -> HttpResponse:
     """Commanders keep the list of key regions (重点地区) the checkpoints flag."""
     if jurisdiction_for(request.user, roles=[Role.COMMANDER]).is_empty:
         raise Http404("for commanders")
+    may_edit = keeps_key_regions(request.user)
     error = ""
+    if request.method == "POST" and not may_edit:
+        raise Http404("key regions are kept by a city's command centre")
     if request.method == "POST" and request.POST.get("end"):
-        region = KeyRegion.objects.filter(pk=request.POST["end"]).first()
+        end = request.POST["end"]
+        region = KeyRegion.objects.filter(pk=int(end)).first() if end.isdigit() else None
         if region is not None:
             key_region_end(actor=request.user, region=region, on=timezone.localdate())
         return redirect("key-regions")
@@ -99,5 +104,5 @@ def key_regions(request: HttpRequest) -> HttpResponse:
                 return redirect("key-regions")
     return render(request, "checkpoints/key_regions.html", {
         "regions": KeyRegion.objects.all(), "risks": KeyRegion.Risk.choices, "error": error,
-        "form": request.POST, "today": timezone.localdate(),
+        "form": request.POST, "today": timezone.localdate(), "may_edit": may_edit,
     })

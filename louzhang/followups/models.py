@@ -7,8 +7,6 @@ end, a closing finding. Every change is kept in its history (`FollowUpEvent`).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -99,9 +97,6 @@ class FollowUp(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
-
-    def is_overdue(self, now: datetime | None = None) -> bool:
-        return self.is_active and self.due_at <= (now or timezone.now())
 
 
 class FollowUpEvent(models.Model):

@@ -8,6 +8,7 @@ commanders from the nearest tier up: station, then branch (分局), then the cit
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from louzhang.accounts.models import Grant, Role, User
@@ -37,23 +38,27 @@ def warden_of(area: Area) -> User | None:
     return first.user if first else None
 
 
+def grants_covering(area: Area, roles: Sequence[str]) -> list[tuple[Grant, int]]:
+    """Active users' grants of `roles` whose jurisdiction contains `area`, each with the level
+    it is held at: an area grant at its area's level, a station's beat at community level,
+    another police unit at its area's level."""
+    paths = _ancestry(area)
+    grants = Grant.objects.filter(role__in=roles, user__is_active=True).select_related("user")
+    found = [(g, g.area.level) for g in grants.filter(area__path__in=paths).select_related("area")
+             if g.area is not None]
+    found += [(g, Level.COMMUNITY) for g in grants.filter(
+        police_unit__kind=PoliceUnit.Kind.STATION, police_unit__communities__path__in=paths)]
+    found += [(g, g.police_unit.area.level) for g in grants.filter(police_unit__area__path__in=paths)
+              .exclude(police_unit__kind=PoliceUnit.Kind.STATION).select_related("police_unit__area")
+              if g.police_unit is not None]
+    return found
+
+
 def commander_tiers(area: Area) -> list[list[User]]:
     """Commanders answering for `area`, grouped by how near they are, nearest tier first."""
-    paths = _ancestry(area)
     by_depth: dict[int, dict[int, User]] = defaultdict(dict)
-    commanders = Grant.objects.filter(role=Role.COMMANDER, user__is_active=True).select_related("user")
-    for grant in commanders.filter(area__path__in=paths).select_related("area"):
-        assert grant.area is not None
-        by_depth[grant.area.level][grant.user_id] = grant.user
-    for grant in commanders.filter(
-        police_unit__kind=PoliceUnit.Kind.STATION, police_unit__communities__path__in=paths
-    ):
-        by_depth[Level.COMMUNITY][grant.user_id] = grant.user
-    for grant in commanders.filter(police_unit__area__path__in=paths).exclude(
-        police_unit__kind=PoliceUnit.Kind.STATION
-    ).select_related("police_unit__area"):
-        assert grant.police_unit is not None
-        by_depth[grant.police_unit.area.level][grant.user_id] = grant.user
+    for grant, level in grants_covering(area, [Role.COMMANDER]):
+        by_depth[level][grant.user_id] = grant.user
     return [
         sorted(users.values(), key=lambda u: u.pk)
         for _, users in sorted(by_depth.items(), reverse=True)

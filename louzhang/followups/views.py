@@ -124,7 +124,8 @@ def followup_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
     followup = access_followup(request.user, pk)
     if not may_command(request.user, followup.area):
         raise Http404("not a commander of this area")
-    owner = User.objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first()
+    owner_id = request.POST.get("owner", "")
+    owner = User.objects.filter(pk=int(owner_id), is_active=True).first() if owner_id.isdigit() else None
     if owner is None:
         messages.error(request, _("Choose a warden."))
         return redirect("followup", pk=pk)

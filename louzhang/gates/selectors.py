@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,8 +19,9 @@ from louzhang.gates.models import Gate, GateRecord, HouseholdPass
 from louzhang.gates.services import RECORDING_ROLES
 
 
-def gates_for(user: Any) -> QuerySet[Gate]:
-    return scope(Gate.objects.select_related("compound"), user, roles=RECORDING_ROLES)
+def gates_for(user: Any, roles: Sequence[str] = RECORDING_ROLES) -> QuerySet[Gate]:
+    """The gates of the compounds the user holds whole through `roles`."""
+    return scope(Gate.objects.select_related("compound"), user, roles=roles)
 
 
 #: roles that see a gate's events when they hold any part of its compound (a building's warden)

@@ -122,17 +122,10 @@ def announce(
 
 def holders_of(area: Area, roles: Sequence[str]) -> list[Recipient]:
     """Users holding one of `roles` over `area` (by an area grant or a police unit's beat)."""
-    from louzhang.accounts.models import Grant
-    from louzhang.areas.models import PoliceUnit
+    from louzhang.followups.owners import grants_covering
 
-    paths = _ancestry(area)
-    grants = Grant.objects.filter(role__in=roles, user__is_active=True).select_related("user")
-    found = list(grants.filter(area__path__in=paths))
-    found += list(grants.filter(police_unit__kind=PoliceUnit.Kind.STATION,
-                                police_unit__communities__path__in=paths))
-    found += list(grants.filter(police_unit__area__path__in=paths)
-                  .exclude(police_unit__kind=PoliceUnit.Kind.STATION))
-    return list({(g.user_id, g.role): Recipient(g.user, g.role) for g in found}.values())
+    return list({(g.user_id, g.role): Recipient(g.user, g.role)
+                 for g, _level in grants_covering(area, roles)}.values())
 
 
 def alert_raise(*, area: Area, roles: Sequence[str], title: str, text: str, link: str = "") -> list[Delivery]:
@@ -432,9 +425,3 @@ def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> 
         unread = unread.filter(id__in=ids)
     return unread.update(read_at=timezone.now())
 
-
-def _channel_kind_check() -> None:  # keep the registry and the choices in step
-    assert set(TRANSPORTS) == set(ChannelKind.values), "a channel kind without a transport"
-
-
-_channel_kind_check()
