@@ -131,6 +131,36 @@ def test_going_out_under_home_observation_is_a_breach(gate: User, warden: User) 
     assert free["alerts"] == []
 
 
+def test_one_upload_with_the_same_household_again_and_again_counts_on_one_follow_up(gate: User, warden: User) -> None:
+    """A device that was offline uploads a morning: the household under observation went out
+    three times and had a fever twice. One breach and one fever follow-up, the repeats counted
+    and each written to the history; every record says which rules fired."""
+    household = Area.objects.get(code=BAOLI_34_2_6W)
+    observation_start(household=household, starts_on=timezone.localdate() - timedelta(days=2))
+    at = timezone.localtime().replace(microsecond=0) - timedelta(hours=3)
+    records = [
+        _record(1, direction="out", at=at.isoformat()),
+        _record(2, direction="in", temperature=38.1, at=(at + timedelta(minutes=20)).isoformat()),
+        _record(3, direction="out", temperature=38.3, at=(at + timedelta(minutes=40)).isoformat()),
+        _record(4, direction="in", at=(at + timedelta(minutes=50)).isoformat()),
+        _record(5, direction="out", at=(at + timedelta(minutes=70)).isoformat()),
+    ]
+    results = api_for(gate).post("/gate-checks", {"records": records}).json()["results"]
+    assert [r["alerts"] for r in results] == [
+        ["observation_breach"], ["fever"], ["fever", "observation_breach"], [], ["observation_breach"]]
+    breach = FollowUp.objects.get(kind="observation_breach")
+    fever = FollowUp.objects.get(kind="fever")
+    assert (breach.repeats, fever.repeats) == (2, 1)
+    assert breach.owner == warden == fever.owner
+    assert list(breach.events.values_list("kind", flat=True).order_by("pk")) == ["opened", "repeated", "repeated"]
+    # the warden is told once per follow-up, not once per record
+    assert Notification.objects.filter(user=warden, followup__in=[breach, fever]).count() == 2
+    # the next upload finds them open and counts on them too
+    api_for(gate).post("/gate-checks", _record(6, direction="out"))
+    breach.refresh_from_db()
+    assert breach.repeats == 3 and FollowUp.objects.filter(kind__in=["fever", "observation_breach"]).count() == 2
+
+
 def test_an_observation_that_ended_is_no_breach(gate: User) -> None:
     household = Area.objects.get(code=BAOLI_34_2_6W)
     observation_start(household=household, starts_on=date(2020, 1, 14))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja.errors import HttpError
 
 
@@ -27,3 +27,11 @@ def records_of(request: HttpRequest, limit: int) -> list[Any]:
     if len(records) > limit:
         raise HttpError(413, f"at most {limit} records per request, not {len(records)}")
     return records
+
+
+def results_response(results: list[dict[str, Any]]) -> HttpResponse:
+    """`{"results": [...]}` as the endpoint's schema documents it, encoded directly: per-record
+    results are plain values, and re-validating 1,000 of them against the schema on the way out
+    cost as much as checking the records on the way in."""
+    return HttpResponse(json.dumps({"results": results}, ensure_ascii=False),
+                        content_type="application/json")

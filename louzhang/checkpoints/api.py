@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from louzhang.api.batches import records_of
+from louzhang.api.batches import records_of, results_response
 from louzhang.areas.jurisdiction import scope
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.checkpoints.services import MAX_BATCH, vehicle_checks_ingest
@@ -52,9 +52,9 @@ class InspectionResults(Schema):
 
 
 @router.post("/vehicle-checks", response=InspectionResults)
-def post_vehicle_checks(request: HttpRequest) -> dict[str, Any]:
+def post_vehicle_checks(request: HttpRequest) -> HttpResponse:
     """One inspection, or `{"records": [...]}` with up to 1,000; answered per record with the
     plate's issuing region, whether it is from a key region, whether the registry knows the car,
     and the follow-ups opened."""
     records = records_of(request, MAX_BATCH)
-    return {"results": [r.as_dict() for r in vehicle_checks_ingest(user=request.auth, records=records)]}
+    return results_response([r.as_dict() for r in vehicle_checks_ingest(user=request.auth, records=records)])

@@ -3,6 +3,7 @@ would dominate once validation is done."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -24,3 +25,48 @@ def insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows  # noqa: S608
         )
+
+
+def insert_returning(model: Any, columns: list[str], rows: list[tuple[Any, ...]],
+                     returning: list[str]) -> list[tuple[Any, ...]]:
+    """Like `insert`, in as few multi-row statements as the database takes, returning the
+    `returning` columns of the rows stored (a row skipped for a conflict is not returned)."""
+    if not rows:
+        return []
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    names = ", ".join(ops.quote_name(c) for c in columns)
+    back = ", ".join(ops.quote_name(c) for c in returning)
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = max(1, _max_parameters() // len(columns))
+    stored: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))} "  # noqa: S608
+                f"ON CONFLICT DO NOTHING RETURNING {back}",
+                [value for row in chunk for value in row],
+            )
+            stored.extend(cursor.fetchall())
+    return stored
+
+
+def _max_parameters() -> int:
+    """Bound parameters one statement may carry: SQLite's compiled limit (32,766 since 3.32;
+    Django assumes the old 999), PostgreSQL's wire protocol 65,535."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return int(connection.features.max_query_params or 65_535)
+
+
+def db_datetime(value: datetime) -> Any:
+    """An aware datetime as the database column takes it: what Django's
+    `adapt_datetimefield_value` gives (naive UTC text on SQLite, the value itself on PostgreSQL),
+    without its per-call checks — it is called once per record on the ingest paths."""
+    if connection.vendor == "sqlite":
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return value

@@ -9,7 +9,7 @@ the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
+from louzhang.core.memo import by_path
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent, Priority, State
 from louzhang.followups.owners import Responsible, escalation_targets, owner_for
 from louzhang.followups.rules import kind_label
@@ -42,10 +43,14 @@ def _link(followup: FollowUp) -> str:
 def where(area: Area) -> str:
     """The place in words, below the city: 东河区 保利百合 34号楼."""
     paths = area.ancestor_paths()
-    names = dict(Area.objects.filter(path__in=paths, level__gt=Level.CITY)
-                 .exclude(level__in=[Level.SUBDISTRICT, Level.COMMUNITY])
-                 .values_list("path", "name"))
-    return " ".join([*(names[p] for p in paths if p in names), area.name])
+    names = by_path("area_names", paths, _read_names, subtrees=False)
+    return " ".join([*(n for p in paths for n in names[p]), area.name])
+
+
+def _read_names(exact: list[str], _compounds: list[str]) -> Iterator[tuple[str, str]]:
+    """Names of the areas that say where something is (district, compound, building, unit)."""
+    yield from Area.objects.filter(path__in=exact, level__gt=Level.CITY).exclude(
+        level__in=[Level.SUBDISTRICT, Level.COMMUNITY]).values_list("path", "name")
 
 
 def _announce(followup: FollowUp, recipients: Sequence[Recipient], reason: str) -> None:
@@ -92,13 +97,17 @@ def followup_open(
     detail: dict[str, Any] | None = None,
     actor: User | None = None,
     owner: Responsible | None = None,
+    known_new: bool = False,
 ) -> tuple[FollowUp, bool]:
     """Open a follow-up, or, if one for the same rule and subject is still open, note on that
-    one that it happened again. Returns the follow-up and whether it was created."""
+    one that it happened again. Returns the follow-up and whether it was created.
+
+    `known_new`: the caller has just looked and found none open (a batch looks for all its
+    subjects in one query); a twin opened since is still caught by the unique index."""
     active = FollowUp.objects.filter(rule=rule, subject_type=subject_type,
                                      subject_id=str(subject_id), state__in=ACTIVE_STATES)
     with transaction.atomic():
-        existing = active.first()
+        existing = None if known_new else active.first()
         if existing is None:
             owner = owner or owner_for(area)
             now = timezone.now()
@@ -121,10 +130,20 @@ def followup_open(
                     # nobody answers for this area: tell every commander above it
                     _announce(followup, _commanders(area), "opened")
                 return followup, True
-        FollowUp.objects.filter(pk=existing.pk).update(repeats=F("repeats") + 1)
-        _event(existing, FollowUpEvent.Kind.REPEATED, actor=actor, note=summary[:300],
-               detail=detail)
+        followups_repeated(existing, [(summary, detail)], actor=actor)
         return existing, False
+
+
+def followups_repeated(followup: FollowUp, repeats: Sequence[tuple[str, dict[str, Any] | None]], *,
+                       actor: User | None = None) -> None:
+    """What opened `followup` happened again, once per (summary, detail) of `repeats`: counted
+    on it, each written to its history."""
+    FollowUp.objects.filter(pk=followup.pk).update(repeats=F("repeats") + len(repeats))
+    FollowUpEvent.objects.bulk_create([
+        FollowUpEvent(followup=followup, kind=FollowUpEvent.Kind.REPEATED, actor=actor,
+                      note=summary[:300], detail=detail or {})
+        for summary, detail in repeats
+    ])
 
 
 def _commanders(area: Area) -> list[Recipient]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from louzhang.api.batches import records_of
+from louzhang.api.batches import records_of, results_response
 from louzhang.areas.jurisdiction import scope
 from louzhang.gates.models import Gate
 from louzhang.gates.services import MAX_BATCH, gate_checks_ingest
@@ -28,13 +28,13 @@ class Results(Schema):
 
 
 @router.post("/gate-checks", response=Results)
-def post_gate_checks(request: HttpRequest) -> dict[str, Any]:
+def post_gate_checks(request: HttpRequest) -> HttpResponse:
     """One gate record, or `{"records": [...]}` with up to 1,000. Each record is answered on its
     own (`created`, `duplicate` for a `client_id` this device sent before, `rejected` with
     errors); valid records are kept when others are rejected. `alerts` names the rules fired."""
     records = records_of(request, MAX_BATCH)
     results = gate_checks_ingest(user=request.auth, records=records)
-    return {"results": [r.as_dict() for r in results]}
+    return results_response([r.as_dict() for r in results])
 
 
 class GateOut(Schema):

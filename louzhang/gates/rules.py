@@ -20,38 +20,35 @@ register_kind("fever", _("fever"))
 register_kind("observation_breach", _("home observation breach"))
 
 
-def _who(record: GateRecord) -> str:
+def _who(event: GateCheckEvent) -> str:
     """Fit for a group chat: the household by its place (34号楼二单元6楼西户), a visitor by a
     masked name."""
-    household = record.household
-    if household is None:
+    if event.household_id is None:
         visitor = str(_("visitor"))
-        return f"{visitor} {mask(Kind.NAME, record.visitor_name)}"
-    unit = household.parent
-    building = unit.parent if unit else None
-    return "".join(area.name for area in (building, unit, household) if area is not None)
+        return f"{visitor} {mask(Kind.NAME, event.visitor_name)}"
+    return event.place
 
 
 @rule("fever", on="gate_check.created")
 def fever(event: GateCheckEvent) -> Iterator[Outcome]:
     """38.4 °C at 保利百合 东门 → the warden of the person's household (the compound's warden for
     a visitor) checks on them; the area's health liaison is told."""
-    record = event.record
-    if record.temperature < Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)):
+    if event.temperature < Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)):
         return
-    gate = record.gate
-    summary = f"{gate.compound.name} {gate.name} {record.temperature} °C {_who(record)}"
-    if record.household is not None:
-        subject_type, subject_id, area = "household", record.household.code, record.household
+    gate = event.gate
+    summary = f"{gate.compound.name} {gate.name} {event.temperature} °C {_who(event)}"
+    household = event.household
+    if household is not None:
+        subject_type, subject_id, area = "household", household.code, household
     else:
         # a visitor is one person per ID number; without one, this record
         subject_type = "visitor"
-        subject_id = record.visitor_id_number or f"record-{record.pk}"
+        subject_id = event.visitor_id_number or f"record-{event.record_id}"
         area = gate.compound
     yield OpenFollowUp(kind="fever", subject_type=subject_type, subject_id=subject_id, area=area,
                        summary=summary, action=str(_("check on them, re-measure, call the health liaison")),
                        due_in=timedelta(minutes=30), priority=Priority.URGENT,
-                       detail={"gate_record": record.pk})
+                       detail={"gate_record": event.record_id})
     label = str(_("fever"))
     yield Alert(area=area, roles=(Role.HEALTH,), title=f"【{label}】{summary}",
                 text=str(_("The warden has been asked to check.")))
@@ -60,17 +57,16 @@ def fever(event: GateCheckEvent) -> Iterator[Outcome]:
 @rule("observation_breach", on="gate_check.created")
 def observation_breach(event: GateCheckEvent) -> Iterator[Outcome]:
     """A member of a household under home observation goes out through a gate."""
-    record = event.record
-    if record.direction != GateRecord.Direction.OUT or record.household is None:
+    if event.direction != GateRecord.Direction.OUT or not event.under_observation:
         return
-    if not event.under_observation:
-        return
-    gate = record.gate
+    household = event.household
+    assert household is not None  # only households are under observation
+    gate = event.gate
     went_out = str(_("under home observation, went out"))
     yield OpenFollowUp(
-        kind="observation_breach", subject_type="household", subject_id=record.household.code,
-        area=record.household, priority=Priority.URGENT, due_in=timedelta(minutes=30),
-        summary=f"{gate.compound.name} {gate.name} {_who(record)} {went_out}",
+        kind="observation_breach", subject_type="household", subject_id=household.code,
+        area=household, priority=Priority.URGENT, due_in=timedelta(minutes=30),
+        summary=f"{gate.compound.name} {gate.name} {_who(event)} {went_out}",
         action=str(_("call them at once and bring them home; register why they went out")),
-        detail={"gate_record": record.pk},
+        detail={"gate_record": event.record_id},
     )

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -18,9 +18,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
-from louzhang.core.sql import insert
+from louzhang.core.sql import db_datetime, insert_returning
 from louzhang.core.transactions import atomic_with_retry
-from louzhang.followups.rules import rules_fire
+from louzhang.followups.rules import rules_fire_many
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -85,7 +85,7 @@ class _Valid:
     index: int
     data: GateCheckIn
     gate: Gate
-    household: Area | None
+    household_id: int | None
     visitor_phone: str
     visitor_id_number: str
 
@@ -102,11 +102,15 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
                 _error(list(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)])
     gates = {g.code: g for g in Gate.objects.select_related("compound")
              .filter(code__in={p.gate for _i, p in parsed})}
-    passes = {p.code: p for p in HouseholdPass.objects.select_related("household")
-              .filter(code__in={p.pass_code for _i, p in parsed if p.pass_code}, revoked_at__isnull=True)}
+    # code -> (household id, household path): plain values, no model objects for a hot path
+    passes = {code: (household_id, path) for code, household_id, path in HouseholdPass.objects.filter(
+        code__in={p.pass_code for _i, p in parsed if p.pass_code}, revoked_at__isnull=True,
+    ).values_list("code", "household_id", "household__path")}
     allowed = jurisdiction_for(user, roles=RECORDING_ROLES)
+    recordable = {code: allowed.covers(gate.compound.path) for code, gate in gates.items()}
     known = dict(GateRecord.objects.filter(
         recorded_by=user, client_id__in={p.client_id for _i, p in parsed}).values_list("client_id", "id"))
+    latest = timezone.now() + timedelta(minutes=10)
     valid: list[_Valid] = []
     seen: dict[str, int] = {}  # client_id -> index of its first valid record in this batch
     repeats: dict[int, int] = {}  # index of a repeat -> index of that first record
@@ -118,20 +122,20 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
             continue
         errors = []
         gate = gates.get(data.gate)
-        if gate is None or not allowed.covers(gate.compound.path):
+        if gate is None or not recordable[data.gate]:
             # another compound's gate is "unknown" to this device, exactly like a missing one
             errors.append(_error(["gate"], _("unknown gate %(code)s") % {"code": data.gate}))
-        household = None
+        household_id = None
         if (data.pass_code is None) == (data.visitor is None):
             errors.append(_error(["pass_code"], _("give either pass_code or visitor")))
         elif data.pass_code is not None:
             found = passes.get(data.pass_code)
             if found is None:
                 errors.append(_error(["pass_code"], _("unknown or revoked pass %(code)s") % {"code": data.pass_code}))
-            elif gate is not None and not found.household.path.startswith(gate.compound.path):
+            elif gate is not None and not found[1].startswith(gate.compound.path):
                 errors.append(_error(["pass_code"], _("pass of another compound: register as a visitor")))
             else:
-                household = found.household
+                household_id = found[0]
         phone = id_number = ""
         if data.visitor is not None:
             try:
@@ -142,14 +146,14 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
                 id_number = parse_id_number(data.visitor.id_number).number if data.visitor.id_number.strip() else ""
             except IdentifierError as exc:
                 errors.append(_error(["visitor", "id_number"], str(exc)))
-        if data.at > timezone.now() + timedelta(minutes=10):
+        if data.at > latest:
             errors.append(_error(["at"], _("time is in the future: check the device clock")))
         if errors:
             results[index] = Result(index, "rejected", errors=errors)
             continue
         assert gate is not None
         seen[data.client_id] = index
-        valid.append(_Valid(index, data, gate, household, phone, id_number))
+        valid.append(_Valid(index, data, gate, household_id, phone, id_number))
     if valid:
         results.update(atomic_with_retry(lambda: _store(user, valid)))
         for repeat, first in repeats.items():
@@ -163,74 +167,123 @@ _COLUMNS = ["gate_id", "client_id", "recorded_by_id", "direction", "at", "temper
 
 
 def _store(user: Any, valid: list[_Valid]) -> dict[int, Result]:
-    stored = [_record(user, item) for item in valid]
-    # one plain INSERT statement for the batch (the ORM's bulk_create spends more time composing
-    # SQL than the database spends storing), then the new ids in one query
-    ops = connection.ops
-    created = ops.adapt_datetimefield_value(timezone.now())
-    insert(GateRecord, _COLUMNS, [
-        (r.gate_id, r.client_id, r.recorded_by_id, r.direction, ops.adapt_datetimefield_value(r.at),
-         ops.adapt_decimalfield_value(r.temperature, 3, 1), r.method, r.household_id, r.visitor_name,
-         r.visitor_phone, r.visitor_id_number, r.visitor_reason, r.visiting, created)
-        for r in stored
-    ])
-    ids = dict(GateRecord.objects.filter(recorded_by=user, client_id__in=[r.client_id for r in stored])
-               .values_list("client_id", "id"))
-    for record in stored:
-        record.pk = ids[record.client_id]
-    observed = _observed_households(stored)
-    results = {}
+    # one plain multi-row INSERT for the batch, returning the new ids (the ORM's bulk_create
+    # spends more time building model objects and SQL than the database spends storing)
+    created = db_datetime(timezone.now())
+    rows = []
+    for item in valid:
+        data, visitor = item.data, item.data.visitor
+        rows.append((
+            item.gate.pk, data.client_id, user.pk, data.direction, db_datetime(data.at),
+            str(data.temperature), data.method, item.household_id,
+            visitor.name.strip() if visitor else "", item.visitor_phone, item.visitor_id_number,
+            visitor.reason.strip() if visitor else "", visitor.visiting.strip() if visitor else "",
+            created,
+        ))
+    ids = dict(insert_returning(GateRecord, _COLUMNS, rows, ["client_id", "id"]))
+    if len(ids) < len(valid):
+        # the same device's resend racing this one stored some first: theirs are these records
+        ids.update(GateRecord.objects.filter(
+            recorded_by=user, client_id__in=[v.data.client_id for v in valid if v.data.client_id not in ids],
+        ).values_list("client_id", "id"))
+    observed = _observed_households(valid)
+    households = _Households({v.household_id for v in valid if v.household_id is not None})
     # rules in the order of their subjects, whatever the order the device sent: two batches
     # touching the same households then take their locks in the same order (no deadlock)
-    pairs = sorted(zip(valid, stored, strict=True),
-                   key=lambda p: (p[1].household_id or 0, p[1].visitor_id_number, p[0].index))
-    for item, record in pairs:
-        event = GateCheckEvent(record, under_observation=record.household_id in observed)
-        fired = rules_fire("gate_check.created", event)
-        results[item.index] = Result(item.index, "created", id=record.pk,
-                                     alerts=sorted({f.rule for f in fired}))
-    return results
+    ordered = sorted(valid, key=lambda v: (v.household_id or 0, v.visitor_id_number, v.index))
+    events = [GateCheckEvent(
+        record_id=ids[item.data.client_id], gate=item.gate, direction=item.data.direction, at=item.data.at,
+        temperature=item.data.temperature, household_id=item.household_id,
+        visitor_name=item.data.visitor.name.strip() if item.data.visitor else "",
+        visitor_id_number=item.visitor_id_number, under_observation=item.index in observed,
+        households=households,
+    ) for item in ordered]
+    fired = rules_fire_many("gate_check.created", events)
+    return {item.index: Result(item.index, "created", id=event.record_id,
+                               alerts=sorted({f.rule for f in fired_for}) if fired_for else [])
+            for item, event, fired_for in zip(ordered, events, fired, strict=True)}
+
+
+class _Households:
+    """The households of a batch's records, read in one query the first time a rule asks about
+    one (most batches fire nothing and never ask)."""
+
+    #: in the model's field order, as `Model.from_db` takes them
+    _FIELDS = tuple(f.attname for f in Area._meta.concrete_fields
+                    if f.attname in {"id", "code", "name", "path", "level", "parent_id"})
+
+    def __init__(self, ids: set[int]) -> None:
+        self._ids = ids
+        self._rows: dict[int, tuple[Any, ...]] | None = None
+        self._areas: dict[int, Area] = {}
+
+    def _row(self, pk: int) -> tuple[Any, ...]:
+        if self._rows is None:
+            self._rows = {row[0]: row for row in Area.objects.filter(pk__in=self._ids).values_list(
+                *self._FIELDS, "parent__name", "parent__parent__name")}
+        return self._rows[pk]
+
+    def area(self, pk: int) -> Area:
+        if pk not in self._areas:
+            self._areas[pk] = Area.from_db("default", self._FIELDS, self._row(pk)[:len(self._FIELDS)])
+        return self._areas[pk]
+
+    def place(self, pk: int) -> str:
+        """34号楼二单元6楼西户: building, unit, household."""
+        row = self._row(pk)
+        name = row[self._FIELDS.index("name")]
+        return f"{row[-1] or ''}{row[-2] or ''}{name}"
 
 
 @dataclass(frozen=True)
 class GateCheckEvent:
-    """What the rules get for a stored gate record: the record and what the batch already
-    looked up about it (so a batch of 1,000 asks the database once, not 1,000 times)."""
+    """A stored gate record as the rules see it, with what the batch already looked up about
+    it (so a batch of 1,000 asks the database once, not 1,000 times)."""
 
-    record: GateRecord
+    record_id: int
+    gate: Gate
+    direction: str
+    at: datetime
+    temperature: Decimal
+    household_id: int | None
+    visitor_name: str
+    visitor_id_number: str
     #: the person's household is under home observation on the record's day
     under_observation: bool
+    households: _Households = field(repr=False, compare=False)
+
+    @property
+    def household(self) -> Area | None:
+        return None if self.household_id is None else self.households.area(self.household_id)
+
+    @property
+    def place(self) -> str:
+        """Where the person lives, in words (34号楼二单元6楼西户); "" for a visitor."""
+        return "" if self.household_id is None else self.households.place(self.household_id)
 
 
-def _record(user: Any, item: _Valid) -> GateRecord:
-    data = item.data
-    visitor = data.visitor
-    return GateRecord(
-        gate=item.gate, client_id=data.client_id, recorded_by=user, direction=data.direction,
-        at=data.at, temperature=data.temperature, method=data.method, household=item.household,
-        visitor_name=visitor.name.strip() if visitor else "", visitor_phone=item.visitor_phone,
-        visitor_id_number=item.visitor_id_number,
-        visitor_reason=visitor.reason.strip() if visitor else "",
-        visiting=visitor.visiting.strip() if visitor else "",
-    )
-
-
-def _observed_households(records: list[GateRecord]) -> set[int]:
-    """Households of these records under home observation on the records' days."""
-    outgoing = [r for r in records if r.household_id is not None]
-    if not outgoing:
+def _observed_households(valid: list[_Valid]) -> set[int]:
+    """Indexes of the records whose household is under home observation on the record's day."""
+    compounds = {v.gate.compound.path for v in valid if v.household_id is not None}
+    if not compounds:
         return set()
-    days = [timezone.localtime(r.at).date() for r in outgoing]
-    candidates = HomeObservation.objects.filter(
-        household_id__in={r.household_id for r in outgoing}, starts_on__lte=max(days),
-        ends_on__gte=min(days), ended_at__isnull=True,
-    ).values_list("household_id", "starts_on", "ends_on")
+    # the observations of the batch's compounds (a handful), not a lookup of every household
+    in_compounds = Q()
+    for path in compounds:
+        in_compounds |= Q(household__path__startswith=path)
     spans: dict[int, list[tuple[date, date]]] = {}
-    for household_id, starts_on, ends_on in candidates:
+    for household_id, starts_on, ends_on in HomeObservation.objects.filter(
+        in_compounds, ended_at__isnull=True,
+        ends_on__gte=min(v.data.at for v in valid).date() - timedelta(days=1),
+    ).values_list("household_id", "starts_on", "ends_on"):
         spans.setdefault(household_id, []).append((starts_on, ends_on))
-    return {r.household_id for r, day in zip(outgoing, days, strict=True)
-            if r.household_id is not None
-            and any(s <= day <= e for s, e in spans.get(r.household_id, []))}
+    observed = set()
+    for item in valid:
+        if item.household_id in spans:
+            day = timezone.localtime(item.data.at).date()
+            if any(s <= day <= e for s, e in spans[item.household_id]):
+                observed.add(item.index)
+    return observed
 
 
 def observation_start(*, household: Area, starts_on: date, days: int = 14, reason: str = "") -> HomeObservation:

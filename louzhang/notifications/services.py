@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +23,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from louzhang.accounts.models import Role, User
-from louzhang.areas.models import Area
+from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
+from louzhang.core.memo import by_path
 from louzhang.core.personal import Kind, mask
 from louzhang.notifications.models import (
     RESIDENTS,
@@ -95,7 +96,8 @@ def announce(
     ])
     deliveries: list[Delivery] = []
     now = timezone.now()
-    channels = Channel.objects.filter(is_active=True, area__path__in=_ancestry(area)).order_by("id")
+    channels = sorted((c for held in by_path("channels_at", _ancestry(area), _read_channels).values()
+                       for c in held), key=lambda c: c.pk)
     for channel in channels:
         served = {r.user.pk: r.user for r in unique.values() if channel.serves(r.role)}
         if not served:
@@ -118,6 +120,15 @@ def announce(
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))
     return created
+
+
+def _read_channels(exact: list[str], compounds: list[str]) -> Iterator[tuple[str, Channel]]:
+    """Active channels bound to the `exact` areas or anywhere below the `compounds`."""
+    where = Q(area__path__in=exact)
+    for compound in compounds:
+        where |= Q(area__path__startswith=compound, area__level__gt=Level.COMPOUND)
+    for channel in Channel.objects.filter(where, is_active=True).select_related("area"):
+        yield channel.area.path, channel
 
 
 def holders_of(area: Area, roles: Sequence[str]) -> list[Recipient]:
