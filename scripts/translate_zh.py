@@ -376,6 +376,10 @@ ZH = {
     "time is in the future: check the device clock": "时间晚于当前时间：请检查设备时钟",
     "Today: %(n)s checked · %(f)s fever · %(v)s visitors": "今日：测温 %(n)s 人次 · 发热 %(f)s · 访客 %(v)s",
     "Pass code (scan or type)": "出入证号（扫码或输入）",
+    "Scan": "扫码",
+    "Photo of the pass": "出入证照片",
+    "No pass code found in the photo: hold the card flat and close, or type the code.":
+        "照片中没有找到出入证码：请把卡片放平、靠近拍摄，或直接输入编码。",
     "Temperature °C": "体温 °C",
     "Visitor without a pass": "无证访客登记",
     "Visiting (building, household or person)": "拜访对象（楼栋、户或人）",

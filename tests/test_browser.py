@@ -46,17 +46,22 @@ def server(tmp_path_factory: Any) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"],
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -64,7 +69,8 @@ def phone(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:http://127.0.0.1")) else None)
     yield page
     context.close()
     assert outside == [], f"the page reached outside the server: {outside}"
@@ -180,3 +186,104 @@ def test_a_checkpoint_officer_inspects_a_wuhan_car_at_night(server: Served, phon
     assert phone.locator(".gate-latest li.fever").first.inner_text().startswith("鄂A12345 湖北省武汉市 · 放行")
     assert "今日：检查车辆 1 · 重点地区 1" in phone.locator("[data-today]").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def _pass_of(server: Served, household: str) -> str:
+    from tests.test_worker import _sql
+
+    [(code,)] = _sql(server.env, "SELECT p.code FROM gates_householdpass p JOIN areas_area a "
+                                 f"ON a.id = p.household_id WHERE a.code = '{household}'")
+    return str(code)
+
+
+def _card_photo(browser: Any, server: Served, building: str, code: str, path: Path) -> Path:
+    """A photo of a printed pass card: the warden's pass sheet for the building, the card's
+    QR code captured as an image."""
+    context = browser.new_context(device_scale_factor=3, locale="zh-CN")
+    try:
+        page = context.new_page()
+        log_in(page, server, "warden")
+        page.goto(f"{server.url}/areas/{building}/passes/")
+        page.locator(f"[data-pass='{code}'] svg").screenshot(path=str(path))
+    finally:
+        context.close()
+    return path
+
+
+def _camera_clip(picture: Path, path: Path, *, width: int = 640, height: int = 480) -> Path:
+    """A YUV4MPEG2 clip of `picture` held in front of the camera (grey levels in the middle of
+    the frame), which Chromium plays as its fake camera."""
+    from PIL import Image
+
+    card = Image.open(picture).convert("L")
+    card.thumbnail((height * 3 // 4, height * 3 // 4))
+    frame = Image.new("L", (width, height), 200)
+    frame.paste(card, ((width - card.width) // 2, (height - card.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    with path.open("wb") as clip:
+        clip.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(10):
+            clip.write(b"FRAME\n" + luma + chroma + chroma)
+    return path
+
+
+def test_gate_staff_scan_a_pass_from_a_photo_on_plain_http(server: Served, browser: Any, phone: Any,
+                                                           tmp_path: Path) -> None:
+    """On a plain-HTTP intranet the browser gives no live camera: the Scan button opens the
+    phone's camera app, and the photo of the printed card is decoded on the phone."""
+    code = _pass_of(server, "150202001001001-34-2-0601")
+    photo = _card_photo(browser, server, "150202001001001-34", code, tmp_path / "card.png")
+    log_in(phone, server, "gate")
+    phone.get_by_role("link", name="保利百合 东门").click()
+    phone.wait_for_function("!document.querySelector('[data-scan]').hidden")
+    # what a phone's camera app hands back: a photo of the card
+    phone.locator("[data-scan-photo]").set_input_files(str(photo))
+    phone.wait_for_function(f"document.querySelector('#pass_code').value === '{code}'")
+    assert phone.evaluate("document.activeElement.id") == "temperature"
+    phone.keyboard.type("36.7")
+    phone.get_by_role("button", name="进", exact=True).click()
+    assert "已登记 36.7 °C" in phone.locator(".messages").inner_text()
+    # a photo without a code says so, and nothing is filled in
+    phone.locator("[data-scan-photo]").set_input_files(
+        {"name": "blank.png", "mimeType": "image/png", "buffer": _blank_png()})
+    assert "没有找到出入证码" in phone.locator("[data-scan-status]").inner_text()
+    assert phone.input_value("#pass_code") == ""
+
+
+def test_gate_staff_scan_a_pass_with_the_live_camera(server: Served, playwright: Any, browser: Any,
+                                                     tmp_path: Path) -> None:
+    """Where the page may use the camera (HTTPS, or the server itself as here), Scan shows the
+    camera and reads the card as soon as it is in view. Chromium's fake camera plays a clip of
+    the printed card."""
+    code = _pass_of(server, "150202001001001-34-2-0602")
+    photo = _card_photo(browser, server, "150202001001001-34", code, tmp_path / "card.png")
+    clip = _camera_clip(photo, tmp_path / "card.y4m")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}"])
+    try:
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+        context.grant_permissions(["camera"], origin=server.url)
+        page = context.new_page()
+        log_in(page, server, "gate")
+        page.get_by_role("link", name="保利百合 东门").click()
+        page.get_by_role("button", name="扫码").click()
+        page.wait_for_function(f"document.querySelector('#pass_code').value === '{code}'", timeout=15000)
+        # the camera is switched off once the code is read, and the temperature is next
+        assert page.locator("[data-scan-panel]").is_hidden()
+        assert page.evaluate("document.activeElement.id") == "temperature"
+        assert page.evaluate("document.querySelector('[data-scan-panel] video').srcObject") is None
+    finally:
+        browser.close()
+
+
+def _blank_png() -> bytes:
+    """A white picture: a photo with no code in it."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (200, 200), 255).save(out, format="PNG")
+    return out.getvalue()

@@ -69,16 +69,23 @@ class PassCard:
     qr_svg: str
 
 
-def building_passes(building: Area) -> list[PassCard]:
-    """The valid pass of every household of a building, each with its QR code as inline SVG."""
+def pass_qr(code: str) -> Any:
+    """The QR code printed on a pass: always a full QR code — for a short text segno would
+    otherwise choose a Micro QR code, which phones' scanners (WeChat's, jsQR on the gate page)
+    do not read — with the 4-module quiet zone around it."""
     import segno
 
+    return segno.make_qr(code, error="m")
+
+
+def building_passes(building: Area) -> list[PassCard]:
+    """The valid pass of every household of a building, each with its QR code as inline SVG."""
     passes = (HouseholdPass.objects.filter(household__path__subtree=building.path, revoked_at__isnull=True)
               .select_related("household__parent").order_by("household__path"))
     compound = building.parent.name if building.parent else ""
     return [
         PassCard(compound=compound, household=f"{building.name}{p.household.parent.name if p.household.parent else ''}{p.household.name}",
-                 code=p.code, qr_svg=segno.make(p.code, error="m").svg_inline(scale=4, border=2))
+                 code=p.code, qr_svg=pass_qr(p.code).svg_inline(scale=4, border=4))
         for p in passes
     ]
 
