@@ -518,11 +518,23 @@ ZH = {
     "give the owner's ID number, or at least the owner's name": "请填写车主身份证号，至少填写车主姓名",
     "owner is not a registered resident of your jurisdiction": "车主不是您辖区内的登记居民",
     "give the owner's ID number: the compound is not wholly yours": "请填写车主身份证号：该小区不全在您的辖区内",
+    "Gates and checkpoints today": "今日门岗与检查站",
+    "%(n)s gates: choose an area to see them one by one.": "共 %(n)s 个门岗：请先选择区域，再逐个查看。",
+    "Gate": "门岗",
+    "Checked": "测温",
+    "Fever": "发热",
+    "Visitors": "访客",
+    "Last record": "最近记录",
+    "nothing recorded today": "今日无记录",
+    "Checkpoint": "检查站",
+    "Vehicles": "车辆",
+    "Turned back": "劝返",
 }
 ZH_PLURAL = {
     "%(n)s household": "%(n)s 户",
     "%(n)s resident": "%(n)s 人",
     "%(n)s for me": "我的 %(n)s 件",
+    "%(n)s gate · %(f)s fever · %(s)s without any record today": "%(n)s 个门岗 · 发热 %(f)s · 今日无记录 %(s)s 个",
 }
 
 

@@ -16,10 +16,11 @@ from louzhang.followups.models import FollowUp
 from louzhang.gates.models import GateRecord, HouseholdPass
 from louzhang.gates.services import observation_start
 from louzhang.notifications.models import Notification
-from tests.conftest import BAOLI, BAOLI_34_2_6W, FUGUI, api_for
+from tests.conftest import BAOLI, BAOLI_34_2_6W, FUGUI, api_for, web_client
 
 pytestmark = pytest.mark.django_db
 EAST = f"{BAOLI}-E"
+CHECKPOINT = "DLT-CP1"
 
 
 def _pass(household: str = BAOLI_34_2_6W) -> str:
@@ -186,8 +187,6 @@ def test_more_than_a_thousand_records_is_refused_whole(gate: User) -> None:
 
 
 def test_the_gate_page_is_for_the_compounds_own_staff(gate: User, warden: User, warden_jy: User) -> None:
-    from tests.conftest import web_client
-
     assert web_client(gate).get(f"/gates/{EAST}/").status_code == 200
     assert web_client(gate).get(f"/gates/{FUGUI}-E/").status_code == 404
     assert web_client(warden_jy).get(f"/gates/{EAST}/").status_code == 404
@@ -252,3 +251,54 @@ def test_today_shows_fevers_and_key_region_vehicles_to_those_who_hold_the_area(
     assert "欧阳娜娜" not in masked and "欧***" in masked
     other = web_client(warden_jy).get("/today/").content.decode()
     assert 'class="fever-row"' not in other and "鄂A12345" not in other
+
+
+def test_the_commanders_overview_puts_fevers_first_then_silent_gates(gate: User, warden: User, warden_jy: User,
+                                                                    commander: User) -> None:
+    api_for(gate).post("/gate-checks", {"records": [
+        _record(1), _record(2, temperature=38.5), _record(3, gate=f"{BAOLI}-W")]})
+    page = web_client(commander).get("/gates/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    rows = [line.split('data-gate="')[1].split('"')[0] for line in html.splitlines() if 'data-gate="' in line]
+    east, west = f"{BAOLI}-E", f"{BAOLI}-W"
+    assert rows[0] == east  # the fever
+    silent = [code for code in rows[1:] if code != west]
+    assert silent and rows.index(west) > max(rows.index(code) for code in silent)  # quiet gates next, busy last
+    assert f'class="fever" data-gate="{east}"' in html
+    # a building's warden sees the gates of their own compound, nobody else's
+    mine = web_client(warden).get("/gates/").content.decode()
+    assert f'data-gate="{east}"' in mine and f'data-gate="{FUGUI}-E"' not in mine
+    other = web_client(warden_jy).get("/gates/").content.decode()
+    assert f'data-gate="{east}"' not in other
+    # narrowing to an area outside the jurisdiction is "not found"
+    assert web_client(warden_jy).get(f"/gates/?area={BAOLI}").status_code == 404
+
+
+def test_the_gate_page_refreshes_its_counts_and_list_for_those_who_see_the_gate(gate: User, warden_jy: User) -> None:
+    live = web_client(gate).get(f"/gates/{EAST}/live")
+    assert live.status_code == 200 and "hx-trigger=\"every 15s\"" in live.content.decode()
+    api_for(gate).post("/gate-checks", _record(1, temperature=38.1))
+    again = web_client(gate).get(f"/gates/{EAST}/live").content.decode()
+    assert "38.1 °C" in again
+    assert web_client(warden_jy).get(f"/gates/{EAST}/live").status_code == 404
+
+
+def test_too_many_gates_asks_to_narrow_to_an_area_first(commander: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    import louzhang.gates.views
+
+    monkeypatch.setattr(louzhang.gates.views, "OVERVIEW_LIMIT", 3)
+    monkeypatch.setattr("louzhang.gates.selectors.OVERVIEW_LIMIT", 3)
+    html = web_client(commander).get("/gates/").content.decode()
+    assert "data-gate=" not in html and "?area=" in html
+    compound = web_client(commander).get(f"/gates/?area={BAOLI}").content.decode()
+    assert f'data-gate="{BAOLI}-E"' in compound and f'data-gate="{FUGUI}-E"' not in compound
+
+
+def test_a_checkpoint_officer_sees_todays_vehicles_per_checkpoint(checkpoint_officer: User) -> None:
+    api_for(checkpoint_officer).post("/vehicle-checks", {
+        "client_id": "c-1", "checkpoint": CHECKPOINT, "at": timezone.localtime().isoformat(),
+        "plate": "鄂A12345", "origin": "武汉市", "disposition": "refused", "occupants": [{"temperature": 38.0}]})
+    html = web_client(checkpoint_officer).get("/gates/").content.decode()
+    row = html.split(f'data-checkpoint="{CHECKPOINT}"')[1].split("</tr>")[0]
+    assert [cell.split("<")[0] for cell in row.split('class="num">')[1:]] == ["1", "1", "1", "1"]

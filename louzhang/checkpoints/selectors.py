@@ -62,3 +62,29 @@ def flagged_vehicles_today(user: Any) -> list[VehicleInspection]:
                      | jurisdiction.q("checkpoint__area__path"))
              .select_related("checkpoint", "destination", "key_region", "vehicle"))
     return list(found.order_by("-at")[:200])
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    checkpoint: Checkpoint
+    day: CheckpointDay
+
+
+def checkpoints_overview(user: Any) -> list[CheckpointRow]:
+    """Today at every checkpoint the user holds: vehicles, key-region vehicles, turned back,
+    fevers; the busiest with key-region vehicles first."""
+    found = list(checkpoints_for(user))
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    today = VehicleInspection.objects.filter(checkpoint__in=[c.pk for c in found], at__gte=start)
+    counts = {row["checkpoint_id"]: row for row in today.values("checkpoint_id").annotate(
+        vehicles=Count("id"), key_region=Count("id", filter=Q(key_region__isnull=False)),
+        refused=Count("id", filter=Q(disposition=VehicleInspection.Disposition.REFUSED)),
+    )}
+    fevers = dict(today.filter(occupants__temperature__gte=threshold).values("checkpoint_id")
+                  .annotate(n=Count("occupants")).values_list("checkpoint_id", "n"))
+    rows = [CheckpointRow(c, CheckpointDay(
+        vehicles=counts.get(c.pk, {}).get("vehicles", 0), key_region=counts.get(c.pk, {}).get("key_region", 0),
+        refused=counts.get(c.pk, {}).get("refused", 0), fevers=fevers.get(c.pk, 0))) for c in found]
+    rows.sort(key=lambda r: (-r.day.key_region, -r.day.fevers, r.checkpoint.code))
+    return rows

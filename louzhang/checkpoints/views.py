@@ -36,6 +36,15 @@ def checkpoint_page(request: HttpRequest, code: str) -> HttpResponse:
                                                            "latest": latest})
 
 
+@login_required
+def checkpoint_live(request: HttpRequest, code: str) -> HttpResponse:
+    """Today's counts and latest vehicles at a checkpoint, polled by its page."""
+    checkpoint = access_checkpoint(request.user, code)
+    day, latest = checkpoint_today(checkpoint)
+    return render(request, "checkpoints/_live.html", {"checkpoint": checkpoint, "day": day,
+                                                      "latest": latest})
+
+
 def _inspect(request: HttpRequest, code: str) -> HttpResponse:
     post = request.POST
     temperatures = [t.strip().replace("，", ".") for t in post.get("temperatures", "").replace("、", " ")

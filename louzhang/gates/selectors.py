@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -101,3 +101,51 @@ def fevers_today(user: Any) -> list[GateRecord]:
     records = GateRecord.objects.filter(jurisdiction.q_in_reach("gate__compound__path", Level.COMPOUND),
                                         at__gte=start, temperature__gte=threshold)
     return list(records.select_related("gate__compound", "household__parent__parent").order_by("-at")[:200])
+
+
+#: more gates than this in view: the overview asks to narrow it to an area first
+OVERVIEW_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class GateRow:
+    gate: Gate
+    records: int
+    fevers: int
+    visitors: int
+    last_at: Any  # datetime of the latest record today, or None
+
+    @property
+    def silent(self) -> bool:
+        """Nobody recorded anything here today: is the gate staffed, is the device working?"""
+        return self.records == 0
+
+
+def gates_overview(user: Any, within: Area | None = None) -> tuple[list[GateRow], int]:
+    """Today at every gate the user sees (of `within` only, if given): counts, fevers and the
+    last record, gates with fevers first, then silent gates, then the rest in place order.
+    Returns the rows and how many gates there are; no rows when there are more than
+    `OVERVIEW_LIMIT` (the caller asks to narrow to an area)."""
+    jurisdiction = jurisdiction_for(user, roles=VIEWING_ROLES)
+    gates = Gate.objects.filter(jurisdiction.q_in_reach("compound__path", Level.COMPOUND))
+    if within is not None:
+        gates = gates.filter(compound__path__subtree=within.path)
+    total = gates.count()
+    if total > OVERVIEW_LIMIT or total == 0:
+        return [], total
+    found = list(gates.select_related("compound"))
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    counts = {row["gate_id"]: row for row in GateRecord.objects.filter(
+        gate__in=[g.pk for g in found], at__gte=start,
+    ).values("gate_id").annotate(
+        records=Count("id"), fevers=Count("id", filter=Q(temperature__gte=threshold)),
+        visitors=Count("id", filter=Q(household__isnull=True)), last_at=Max("at"),
+    )}
+    rows = []
+    for gate in found:
+        row = counts.get(gate.pk, {})
+        rows.append(GateRow(gate, row.get("records", 0), row.get("fevers", 0), row.get("visitors", 0),
+                            row.get("last_at")))
+    rows.sort(key=lambda r: (-r.fevers, not r.silent, r.gate.compound.path, r.gate.code))
+    return rows, total

@@ -16,10 +16,20 @@ from django.utils.translation import gettext as _
 from louzhang.accounts.models import Role
 from louzhang.accounts.policy import present
 from louzhang.areas.jurisdiction import jurisdiction_for
-from louzhang.areas.models import Level
-from louzhang.areas.selectors import access_area
+from louzhang.areas.models import Area, Level
+from louzhang.areas.selectors import access_area, area_children
 from louzhang.audit.services import audit_record
-from louzhang.gates.selectors import access_gate, building_passes, gate_today, gates_for
+from louzhang.checkpoints.selectors import checkpoints_overview
+from louzhang.gates.models import Gate
+from louzhang.gates.selectors import (
+    OVERVIEW_LIMIT,
+    VIEWING_ROLES,
+    access_gate,
+    building_passes,
+    gate_today,
+    gates_for,
+    gates_overview,
+)
 from louzhang.gates.services import gate_checks_ingest
 
 PASS_PRINTING_ROLES = (Role.WARDEN, Role.COMMANDER)
@@ -27,10 +37,23 @@ PASS_PRINTING_ROLES = (Role.WARDEN, Role.COMMANDER)
 
 @login_required
 def gate_list(request: HttpRequest) -> HttpResponse:
-    gates = list(gates_for(request.user).order_by("compound__path", "code"))
-    if len(gates) == 1:
-        return redirect("gate", code=gates[0].code)
-    return render(request, "gates/list.html", {"gates": gates})
+    """Today at the gates and checkpoints the user sees: the commander's and the warden's
+    overview, one row per gate (fevers first, then gates where nobody recorded anything).
+    Gate staff with one gate go straight to it."""
+    within = access_area(request.user, request.GET["area"]) if request.GET.get("area") else None
+    rows, total = gates_overview(request.user, within)
+    recordable = list(gates_for(request.user)[:2])
+    checkpoints = checkpoints_overview(request.user)
+    if within is None and total == 1 and len(recordable) == 1 and not checkpoints:
+        return redirect("gate", code=recordable[0].code)
+    narrower = area_children(request.user, within) if within is not None and total > OVERVIEW_LIMIT else None
+    if within is None and total > OVERVIEW_LIMIT:
+        narrower = Area.objects.filter(path__in=jurisdiction_for(request.user, roles=VIEWING_ROLES).paths)
+    return render(request, "gates/list.html", {
+        "rows": rows, "total": total, "limit": OVERVIEW_LIMIT, "within": within,
+        "narrower": narrower, "checkpoints": checkpoints,
+        "silent": sum(1 for r in rows if r.silent), "fevers": sum(r.fevers for r in rows),
+    })
 
 
 @login_required
@@ -40,12 +63,21 @@ def gate_page(request: HttpRequest, code: str) -> HttpResponse:
         if not can_record:
             raise Http404("recording at this gate is for its own staff")
         return _record(request, gate.code)
+    return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record})
+
+
+@login_required
+def gate_live(request: HttpRequest, code: str) -> HttpResponse:
+    """Today's counts and latest records at a gate, polled by its page every 15 seconds."""
+    gate, _can_record = access_gate(request.user, code)
+    return render(request, "gates/_live.html", _live_context(request, gate))
+
+
+def _live_context(request: HttpRequest, gate: Gate) -> dict[str, object]:
     day, latest = gate_today(gate)
     shown = present(request.user, latest, path_of=lambda r: gate.compound.path) if latest else []
-    return render(request, "gates/gate.html", {
-        "gate": gate, "day": day, "latest": shown, "can_record": can_record,
-        "threshold": Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)),
-    })
+    return {"gate": gate, "day": day, "latest": shown,
+            "threshold": Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))}
 
 
 def _record(request: HttpRequest, gate_code: str) -> HttpResponse:
