@@ -118,6 +118,24 @@ def rules_fire_many(event_name: str, events: Sequence[Any]) -> list[list[Fired]]
         return _fire_many(rules_for(event_name), events)
 
 
+def rules_prepare(event_name: str, events: Sequence[Any]) -> None:
+    """Read ahead, inside `remembered()` and before the transaction that will fire these
+    events, what acting on their outcomes reads: who answers for each area, where it is, which
+    channels serve it. Nothing is written, and the outcomes are not kept (the events may still
+    lack their ids); the transaction then finds the answers remembered and holds its locks
+    for less time."""
+    from louzhang.followups.services import followup_prepare
+    from louzhang.notifications.services import alert_prepare
+
+    for registered in rules_for(event_name):
+        for event in events:
+            for outcome in registered.func(event):
+                if isinstance(outcome, OpenFollowUp):
+                    followup_prepare(outcome.area)
+                else:
+                    alert_prepare(outcome.area, outcome.roles)
+
+
 def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
     from louzhang.followups.models import ACTIVE_STATES
     from louzhang.followups.services import followup_open, followups_repeated

@@ -27,7 +27,7 @@ from louzhang.core.memo import by_path
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent, Priority, State
 from louzhang.followups.owners import Responsible, escalation_targets, owner_for
 from louzhang.followups.rules import kind_label
-from louzhang.notifications.services import Recipient, announce
+from louzhang.notifications.services import Recipient, announce, channels_for
 
 logger = logging.getLogger("louzhang.followups")
 
@@ -144,6 +144,15 @@ def followups_repeated(followup: FollowUp, repeats: Sequence[tuple[str, dict[str
                       note=summary[:300], detail=detail or {})
         for summary, detail in repeats
     ])
+
+
+def followup_prepare(area: Area) -> None:
+    """Read what opening a follow-up for `area` will read (see `rules_prepare`)."""
+    owner = owner_for(area)
+    if owner.user is None:
+        _commanders(area)
+    where(area)
+    channels_for(area)
 
 
 def _commanders(area: Area) -> list[Recipient]:

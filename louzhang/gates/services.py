@@ -5,7 +5,7 @@ answered with its own status, errors and alerts."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,9 +18,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
+from louzhang.core.memo import remembered
 from louzhang.core.sql import db_datetime, insert_returning
 from louzhang.core.transactions import atomic_with_retry
-from louzhang.followups.rules import rules_fire_many
+from louzhang.followups.rules import rules_fire_many, rules_prepare
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -155,7 +156,12 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
         seen[data.client_id] = index
         valid.append(_Valid(index, data, gate, household_id, phone, id_number))
     if valid:
-        results.update(atomic_with_retry(lambda: _store(user, valid)))
+        with remembered():
+            batch = _prepare(user, valid)
+            # what acting on the rules will read (who answers, where, which channels) is read
+            # now, before the transaction: SQLite has one writer, and it holds the lock for less
+            rules_prepare("gate_check.created", [event for _item, event in batch.events])
+            results.update(atomic_with_retry(lambda: _store(user, batch)))
         for repeat, first in repeats.items():
             results[repeat].id = results[first].id
     return [results[i] for i in range(len(records))]
@@ -166,9 +172,17 @@ _COLUMNS = ["gate_id", "client_id", "recorded_by_id", "direction", "at", "temper
             "visiting", "created_at"]
 
 
-def _store(user: Any, valid: list[_Valid]) -> dict[int, Result]:
-    # one plain multi-row INSERT for the batch, returning the new ids (the ORM's bulk_create
-    # spends more time building model objects and SQL than the database spends storing)
+@dataclass
+class _Batch:
+    valid: list[_Valid]
+    #: rows for the INSERT, in `_COLUMNS` order
+    rows: list[tuple[Any, ...]]
+    #: each record with its event, in the order the rules see them; record ids come with the INSERT
+    events: list[tuple[_Valid, GateCheckEvent]]
+
+
+def _prepare(user: Any, valid: list[_Valid]) -> _Batch:
+    """Everything about a batch that needs no lock: its rows and its events."""
     created = db_datetime(timezone.now())
     rows = []
     for item in valid:
@@ -180,28 +194,35 @@ def _store(user: Any, valid: list[_Valid]) -> dict[int, Result]:
             visitor.reason.strip() if visitor else "", visitor.visiting.strip() if visitor else "",
             created,
         ))
-    ids = dict(insert_returning(GateRecord, _COLUMNS, rows, ["client_id", "id"]))
-    if len(ids) < len(valid):
-        # the same device's resend racing this one stored some first: theirs are these records
-        ids.update(GateRecord.objects.filter(
-            recorded_by=user, client_id__in=[v.data.client_id for v in valid if v.data.client_id not in ids],
-        ).values_list("client_id", "id"))
     observed = _observed_households(valid)
     households = _Households({v.household_id for v in valid if v.household_id is not None})
     # rules in the order of their subjects, whatever the order the device sent: two batches
     # touching the same households then take their locks in the same order (no deadlock)
     ordered = sorted(valid, key=lambda v: (v.household_id or 0, v.visitor_id_number, v.index))
-    events = [GateCheckEvent(
-        record_id=ids[item.data.client_id], gate=item.gate, direction=item.data.direction, at=item.data.at,
+    events = [(item, GateCheckEvent(
+        record_id=0, gate=item.gate, direction=item.data.direction, at=item.data.at,
         temperature=item.data.temperature, household_id=item.household_id,
         visitor_name=item.data.visitor.name.strip() if item.data.visitor else "",
         visitor_id_number=item.visitor_id_number, under_observation=item.index in observed,
         households=households,
-    ) for item in ordered]
+    )) for item in ordered]
+    return _Batch(valid, rows, events)
+
+
+def _store(user: Any, batch: _Batch) -> dict[int, Result]:
+    # one plain multi-row INSERT for the batch, returning the new ids (the ORM's bulk_create
+    # spends more time building model objects and SQL than the database spends storing)
+    ids = dict(insert_returning(GateRecord, _COLUMNS, batch.rows, ["client_id", "id"]))
+    if len(ids) < len(batch.rows):
+        # the same device's resend racing this one stored some first: theirs are these records
+        ids.update(GateRecord.objects.filter(
+            recorded_by=user, client_id__in=[v.data.client_id for v in batch.valid if v.data.client_id not in ids],
+        ).values_list("client_id", "id"))
+    events = [replace(event, record_id=ids[item.data.client_id]) for item, event in batch.events]
     fired = rules_fire_many("gate_check.created", events)
     return {item.index: Result(item.index, "created", id=event.record_id,
                                alerts=sorted({f.rule for f in fired_for}) if fired_for else [])
-            for item, event, fired_for in zip(ordered, events, fired, strict=True)}
+            for (item, _), event, fired_for in zip(batch.events, events, fired, strict=True)}
 
 
 class _Households:

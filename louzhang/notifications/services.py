@@ -96,9 +96,7 @@ def announce(
     ])
     deliveries: list[Delivery] = []
     now = timezone.now()
-    channels = sorted((c for held in by_path("channels_at", _ancestry(area), _read_channels).values()
-                       for c in held), key=lambda c: c.pk)
-    for channel in channels:
+    for channel in channels_for(area):
         served = {r.user.pk: r.user for r in unique.values() if channel.serves(r.role)}
         if not served:
             continue
@@ -120,6 +118,18 @@ def announce(
     if ids:
         transaction.on_commit(lambda: _enqueue(ids))
     return created
+
+
+def channels_for(area: Area) -> list[Channel]:
+    """Active channels bound to `area` or an area above it, in the order they were added."""
+    return sorted((c for held in by_path("channels_at", _ancestry(area), _read_channels).values()
+                   for c in held), key=lambda c: c.pk)
+
+
+def alert_prepare(area: Area, roles: Sequence[str]) -> None:
+    """Read what `alert_raise` for `area` will read (see `followups.rules.rules_prepare`)."""
+    holders_of(area, roles)
+    channels_for(area)
 
 
 def _read_channels(exact: list[str], compounds: list[str]) -> Iterator[tuple[str, Channel]]:
