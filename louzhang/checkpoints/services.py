@@ -17,6 +17,7 @@ from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area, Level
 from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, VehicleInspection
+from louzhang.core.memo import remembered
 from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
 from louzhang.identifiers import IdentifierError
@@ -161,7 +162,8 @@ def vehicle_checks_ingest(*, user: Any, records: list[Any]) -> list[InspectionRe
                                   regions, vehicles.get(plate.plate))
                     for index, data, checkpoint, plate, destination, occupants in ordered}
 
-        results.update(atomic_with_retry(store_all))
+        with remembered():  # who answers for the destinations, read once for the batch
+            results.update(atomic_with_retry(store_all))
     return [results[i] for i in range(len(records))]
 
 
