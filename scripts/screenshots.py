@@ -25,6 +25,7 @@ SHOTS = [
     ("gate", "/gates/150202001001001-E/", "gate-page.png"),
     ("checkpoint", "/checkpoints/DLT-CP1/", "checkpoint-page.png"),
     ("warden", "/imports/", "warden-import.png"),
+    ("commander", "/gates/", "commander-gates-today.png"),
 ]
 
 
