@@ -127,34 +127,43 @@ def rules_prepare(event_name: str, events: Sequence[Any]) -> None:
     from louzhang.followups.services import followup_prepare
     from louzhang.notifications.services import alert_prepare
 
-    for registered in rules_for(event_name):
-        for event in events:
-            for outcome in registered.func(event):
-                if isinstance(outcome, OpenFollowUp):
-                    followup_prepare(outcome.area)
-                else:
-                    alert_prepare(outcome.area, outcome.roles)
+    decided = [(registered.name, outcome) for registered in rules_for(event_name)
+               for event in events for outcome in registered.func(event)]
+    # a subject whose follow-up is open will only be counted on it: nothing to read for it
+    open_now = _open_for(decided)
+    prepared: set[tuple[str, str, str]] = set()
+    for name, outcome in decided:
+        if isinstance(outcome, Alert):
+            alert_prepare(outcome.area, outcome.roles)
+            continue
+        key = (name, outcome.subject_type, str(outcome.subject_id))
+        if key not in open_now and key not in prepared:
+            prepared.add(key)
+            followup_prepare(outcome.area)
+
+
+def _open_for(decided: Sequence[tuple[str, Outcome]]) -> dict[tuple[str, str, str], FollowUp]:
+    """The follow-ups open now for the subjects of these outcomes, by (rule, type, id)."""
+    from louzhang.followups.models import ACTIVE_STATES
+
+    keys = {(name, o.subject_type, str(o.subject_id)) for name, o in decided if isinstance(o, OpenFollowUp)}
+    if not keys:
+        return {}
+    found = FollowUp.objects.filter(
+        state__in=ACTIVE_STATES, rule__in={k[0] for k in keys}, subject_id__in={k[2] for k in keys},
+    ).select_related("area")
+    return {key: f for f in found if (key := (f.rule, f.subject_type, f.subject_id)) in keys}
 
 
 def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
-    from louzhang.followups.models import ACTIVE_STATES
-    from louzhang.followups.services import followup_open, followups_repeated
+    from louzhang.followups.services import followup_open, followups_repeated_many
     from louzhang.notifications.services import alert_raise
 
     # 1. the rules decide, for every event (no writes yet)
     decided = [[(registered.name, outcome) for registered in rules for outcome in registered.func(event)]
                for event in events]
     # 2. the follow-ups already open for any of the subjects, in one query
-    keys = {(name, o.subject_type, str(o.subject_id)) for outcomes in decided for name, o in outcomes
-            if isinstance(o, OpenFollowUp)}
-    open_now: dict[tuple[str, str, str], FollowUp] = {}
-    if keys:
-        for followup in FollowUp.objects.filter(
-            state__in=ACTIVE_STATES, rule__in={k[0] for k in keys}, subject_id__in={k[2] for k in keys},
-        ).select_related("area"):
-            key = (followup.rule, followup.subject_type, followup.subject_id)
-            if key in keys:
-                open_now[key] = followup
+    open_now = _open_for([pair for outcomes in decided for pair in outcomes])
     # 3. act, in the events' order: open what is new, count the rest on the open ones
     repeated: dict[int, tuple[FollowUp, list[OpenFollowUp]]] = {}
     fired_per_event: list[list[Fired]] = []
@@ -180,8 +189,7 @@ def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
             open_now[key] = followup
             fired.append(Fired(name, followup, created))
         fired_per_event.append(fired)
-    # 4. the repeats, follow-up by follow-up in id order (concurrent batches lock them alike)
-    for pk in sorted(repeated):
-        counted_on, repeats = repeated[pk]
-        followups_repeated(counted_on, [(o.summary, o.detail) for o in repeats])
+    # 4. the repeats, in one UPDATE that locks the follow-ups in id order (as every batch does)
+    followups_repeated_many({pk: [(o.summary, o.detail) for o in outcomes]
+                             for pk, (_followup, outcomes) in repeated.items()})
     return fired_per_event
