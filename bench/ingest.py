@@ -8,9 +8,9 @@ Starts `louzhang serve` on a fresh database with the demo city, then:
 1. posts N gate records (`POST /api/v1/gate-checks`, batches of 500) from several concurrent
    clients — every record validated, stored once by client_id, the fever and home-observation
    rules evaluated (0.5 % fevers, some households under observation);
-2. inserts the same number of rows with one plain multi-row INSERT per 500 (a transaction
-   each) into the same table, from one connection and from as many at once as there were
-   clients — the faster of the two is the baseline;
+2. inserts the same rows into the same table with plain batched INSERTs of 500 (executemany,
+   multi-row VALUES, on PostgreSQL unnested arrays; a transaction each), from one connection and
+   from as many at once as there were clients — the fastest of them is the baseline;
 3. times single-record posts from 50 concurrent clients (p50/p99 ms).
 
 Prints the rates, their ratio (target: the API at ≥ 1/3 of raw), and the latencies.
@@ -29,6 +29,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -141,41 +142,61 @@ def main() -> None:
                  connection.ops.adapt_datetimefield_value(now - timedelta(seconds=n)), r["temperature"],
                  "forehead", household_of[r["pass_code"]], "", "", "", "", "", stamp)
                 for n, r in enumerate(record("raw", n) for n in range(args.records))]
-        # the fastest plain form: one multi-row INSERT per 500 rows, one transaction each (what
-        # the API's own insert uses; executemany is slower on PostgreSQL), from as many
-        # connections at once as the API had clients
-        row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        # plain batched INSERTs of 500 rows, one transaction each, in the forms a programmer
+        # would write by hand — executemany, one multi-row VALUES, and on PostgreSQL arrays
+        # unnested (what the API itself uses there) — from one connection and from as many as
+        # the API had clients; the fastest of them all is the baseline
         from django.db import connections, transaction
 
-        def insert_chunks(chunks: list[list[tuple[object, ...]]]) -> None:
+        marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        names = ", ".join(columns)
+
+        def executemany(cursor: Any, chunk: list[tuple[object, ...]]) -> None:
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {marks}", chunk)  # noqa: S608
+
+        def values(cursor: Any, chunk: list[tuple[object, ...]]) -> None:
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))}",  # noqa: S608
+                           [value for row in chunk for value in row])
+
+        def unnest(cursor: Any, chunk: list[tuple[object, ...]]) -> None:
+            fields = {f.attname: f for f in GateRecord._meta.concrete_fields}
+            arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+                           [list(column) for column in zip(*chunk, strict=True)])
+
+        forms = {"executemany": executemany, "multi-row VALUES": values}
+        if connection.vendor == "postgresql":
+            forms["unnest arrays"] = unnest
+
+        def insert_chunks(form: Any, chunks: list[list[tuple[object, ...]]]) -> None:
             try:
                 while True:
                     with lock:
                         if not chunks:
                             return
                         chunk = chunks.pop()
-                    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-                           f"VALUES {', '.join([row_marks] * len(chunk))}")
                     with transaction.atomic(), connection.cursor() as cursor:
-                        cursor.execute(sql, [value for row in chunk for value in row])
+                        form(cursor, chunk)
             finally:
                 connections.close_all()
 
         connection.close()
         raw_rates = {}
-        for conns, prefix in ((1, "raw-"), (args.clients, "raw4-")):
-            rows_here = [(r[0], prefix + r[1][4:], *r[2:]) for r in rows]
-            chunks = [rows_here[start:start + 500] for start in range(0, len(rows_here), 500)]
-            t = time.perf_counter()
-            threads = [threading.Thread(target=insert_chunks, args=(chunks,)) for _ in range(conns)]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            raw_rates[conns] = len(rows) / (time.perf_counter() - t)
-            assert GateRecord.objects.filter(client_id__startswith=prefix).count() == len(rows)
-            print(f"raw multi-row INSERT, batches of 500, {conns} conn.: {raw_rates[conns]:>9,.0f} records/s")
-        # the baseline is the faster of the two: one writer, or as many as the API had clients
+        for number, (label, form) in enumerate(forms.items()):
+            for conns in (1, args.clients):
+                prefix = f"raw{number}{conns}-"
+                rows_here = [(r[0], prefix + r[1][4:], *r[2:]) for r in rows]
+                chunks = [rows_here[start:start + 500] for start in range(0, len(rows_here), 500)]
+                t = time.perf_counter()
+                threads = [threading.Thread(target=insert_chunks, args=(form, chunks)) for _ in range(conns)]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+                raw_rates[label, conns] = len(rows) / (time.perf_counter() - t)
+                assert GateRecord.objects.filter(client_id__startswith=prefix).count() == len(rows)
+                connection.close()
+                print(f"raw {label}, batches of 500, {conns} conn.: {raw_rates[label, conns]:>9,.0f} records/s")
         raw_rate = max(raw_rates.values())
         print(f"ratio API / raw:                                {api_rate / raw_rate:>9.2f}  (target ≥ 0.33)")
         connection.close()

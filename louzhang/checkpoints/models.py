@@ -70,9 +70,11 @@ class VehicleInspection(models.Model):
         REFUSED = "refused", _("turned back")
         REFERRED = "referred", _("referred to health staff")
 
-    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="inspections")
+    # no index of their own: (checkpoint, time) and (recorded_by, client_id) below lead with them
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="inspections",
+                                   db_index=False)
     client_id = models.CharField(max_length=64)
-    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", db_index=False)
     at = models.DateTimeField(_("time"))
     plate = models.CharField(_("plate"), max_length=12, db_index=True)
     plate_province = models.CharField(max_length=20, blank=True)

@@ -29,14 +29,27 @@ def insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
 
 def insert_returning(model: Any, columns: list[str], rows: list[tuple[Any, ...]],
                      returning: list[str]) -> list[tuple[Any, ...]]:
-    """Like `insert`, in as few multi-row statements as the database takes, returning the
-    `returning` columns of the rows stored (a row skipped for a conflict is not returned)."""
+    """Like `insert`, in as few statements as the database takes (PostgreSQL: one, of arrays
+    unnested; SQLite: multi-row VALUES up to its parameter limit), returning the `returning`
+    columns of the rows stored (a row skipped for a conflict is not returned)."""
     if not rows:
         return []
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
     names = ", ".join(ops.quote_name(c) for c in columns)
     back = ", ".join(ops.quote_name(c) for c in returning)
+    if connection.vendor == "postgresql":
+        # one array per column, unnested into rows: PostgreSQL plans 14 parameters at once
+        # instead of 7,000 (a multi-row VALUES of 500 rows took three times as long)
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        arrays = ", ".join(f"%s::{fields[c].db_type(connection)}[]" for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+                f"ON CONFLICT DO NOTHING RETURNING {back}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return list(cursor.fetchall())
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     per_statement = max(1, _max_parameters() // len(columns))
     stored: list[tuple[Any, ...]] = []
