@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.accounts.models import Role
 from louzhang.checkpoints.models import VehicleInspection
 from louzhang.core.personal import Kind, mask
+from louzhang.core.thresholds import fever_threshold
 from louzhang.followups.models import Priority
 from louzhang.followups.rules import Alert, OpenFollowUp, Outcome, register_kind, rule
 from louzhang.registry.models import Resident
@@ -50,7 +49,7 @@ def key_region_vehicle(inspection: VehicleInspection) -> Iterator[Outcome]:
 def fever_at_checkpoint(inspection: VehicleInspection) -> Iterator[Outcome]:
     """An occupant at or above the threshold: the warden where they live (a registered
     resident), else of the compound they are bound for, else the checkpoint's area."""
-    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    threshold = fever_threshold()
     for n, occupant in enumerate(inspection.occupants.all()):
         if occupant.temperature < threshold:
             continue

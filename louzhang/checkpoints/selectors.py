@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,6 +13,7 @@ from louzhang.areas.jurisdiction import scope
 from louzhang.areas.models import Level
 from louzhang.checkpoints.models import Checkpoint, VehicleInspection
 from louzhang.checkpoints.services import RECORDING_ROLES
+from louzhang.core.thresholds import fever_threshold
 
 
 def checkpoints_for(user: Any) -> QuerySet[Checkpoint]:
@@ -39,7 +38,7 @@ class CheckpointDay:
 def checkpoint_today(checkpoint: Checkpoint) -> tuple[CheckpointDay, list[VehicleInspection]]:
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     today = VehicleInspection.objects.filter(checkpoint=checkpoint, at__gte=start)
-    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    threshold = fever_threshold()
     counts = today.aggregate(
         vehicles=Count("id", distinct=True),
         key_region=Count("id", filter=Q(key_region__isnull=False), distinct=True),
@@ -75,7 +74,7 @@ def checkpoints_overview(user: Any) -> list[CheckpointRow]:
     fevers; the busiest with key-region vehicles first."""
     found = list(checkpoints_for(user))
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    threshold = fever_threshold()
     today = VehicleInspection.objects.filter(checkpoint__in=[c.pk for c in found], at__gte=start)
     counts = {row["checkpoint_id"]: row for row in today.values("checkpoint_id").annotate(
         vehicles=Count("id"), key_region=Count("id", filter=Q(key_region__isnull=False)),

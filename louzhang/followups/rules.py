@@ -118,21 +118,25 @@ def rules_fire_many(event_name: str, events: Sequence[Any]) -> list[list[Fired]]
         return _fire_many(rules_for(event_name), events)
 
 
-def rules_prepare(event_name: str, events: Sequence[Any]) -> None:
+def rules_prepare(event_name: str, events: Sequence[Any]) -> set[int]:
     """Read ahead, inside `remembered()` and before the transaction that will fire these
     events, what acting on their outcomes reads: who answers for each area, where it is, which
     channels serve it. Nothing is written, and the outcomes are not kept (the events may still
     lack their ids); the transaction then finds the answers remembered and holds its locks
-    for less time."""
+    for less time.
+
+    Returns the positions of the events that fired anything. Rules are plain functions of
+    their event, so once the events have their ids only these need firing again.
+    """
     from louzhang.followups.services import followup_prepare
     from louzhang.notifications.services import alert_prepare
 
-    decided = [(registered.name, outcome) for registered in rules_for(event_name)
-               for event in events for outcome in registered.func(event)]
+    decided = [(position, registered.name, outcome) for registered in rules_for(event_name)
+               for position, event in enumerate(events) for outcome in registered.func(event)]
     # a subject whose follow-up is open will only be counted on it: nothing to read for it
-    open_now = _open_for(decided)
+    open_now = _open_for([(name, outcome) for _position, name, outcome in decided])
     prepared: set[tuple[str, str, str]] = set()
-    for name, outcome in decided:
+    for _position, name, outcome in decided:
         if isinstance(outcome, Alert):
             alert_prepare(outcome.area, outcome.roles)
             continue
@@ -140,6 +144,7 @@ def rules_prepare(event_name: str, events: Sequence[Any]) -> None:
         if key not in open_now and key not in prepared:
             prepared.add(key)
             followup_prepare(outcome.area)
+    return {position for position, _name, _outcome in decided}
 
 
 def _open_for(decided: Sequence[tuple[str, Outcome]]) -> dict[tuple[str, str, str], FollowUp]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.accounts.models import Role
 from louzhang.core.personal import Kind, mask
+from louzhang.core.thresholds import fever_threshold
 from louzhang.followups.models import Priority
 from louzhang.followups.rules import Alert, OpenFollowUp, Outcome, register_kind, rule
 from louzhang.gates.models import GateRecord
@@ -33,7 +32,7 @@ def _who(event: GateCheckEvent) -> str:
 def fever(event: GateCheckEvent) -> Iterator[Outcome]:
     """38.4 °C at 保利百合 东门 → the warden of the person's household (the compound's warden for
     a visitor) checks on them; the area's health liaison is told."""
-    if event.temperature < Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD)):
+    if event.temperature < fever_threshold():
         return
     gate = event.gate
     summary = f"{gate.compound.name} {gate.name} {event.temperature} °C {_who(event)}"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -15,6 +13,7 @@ from django.utils import timezone
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for, scope
 from louzhang.areas.models import Area, Level
+from louzhang.core.thresholds import fever_threshold
 from louzhang.gates.models import Gate, GateRecord, HouseholdPass
 from louzhang.gates.services import RECORDING_ROLES
 
@@ -54,7 +53,7 @@ def gate_today(gate: Gate) -> tuple[GateDay, list[GateRecord]]:
     """Today's counts at a gate (local day) and its latest records."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     today = GateRecord.objects.filter(gate=gate, at__gte=start)
-    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    threshold = fever_threshold()
     counts = today.aggregate(records=Count("id"), fevers=Count("id", filter=Q(temperature__gte=threshold)),
                              visitors=Count("id", filter=Q(household__isnull=True)))
     latest = list(today.select_related("household__parent__parent").order_by("-at", "-id")[:20])
@@ -94,7 +93,7 @@ def fevers_today(user: Any) -> list[GateRecord]:
     """Today's gate records at or above the fever threshold at the gates of the compounds the
     user holds in whole or in part (a building's warden sees their compound's gates)."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    threshold = fever_threshold()
     jurisdiction = jurisdiction_for(user, roles=VIEWING_ROLES)
     if jurisdiction.is_empty:
         return []
@@ -135,7 +134,7 @@ def gates_overview(user: Any, within: Area | None = None) -> tuple[list[GateRow]
         return [], total
     found = list(gates.select_related("compound"))
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    threshold = Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))
+    threshold = fever_threshold()
     counts = {row["gate_id"]: row for row in GateRecord.objects.filter(
         gate__in=[g.pk for g in found], at__gte=start,
     ).values("gate_id").annotate(

@@ -160,7 +160,7 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
             batch = _prepare(user, valid)
             # what acting on the rules will read (who answers, where, which channels) is read
             # now, before the transaction: SQLite has one writer, and it holds the lock for less
-            rules_prepare("gate_check.created", [event for _item, event in batch.events])
+            batch.firing = rules_prepare("gate_check.created", [event for _item, event in batch.events])
             results.update(atomic_with_retry(lambda: _store(user, batch)))
         for repeat, first in repeats.items():
             results[repeat].id = results[first].id
@@ -179,6 +179,8 @@ class _Batch:
     rows: list[tuple[Any, ...]]
     #: each record with its event, in the order the rules see them; record ids come with the INSERT
     events: list[tuple[_Valid, GateCheckEvent]]
+    #: positions in `events` of those that fire a rule (the others need not be fired again)
+    firing: set[int] = field(default_factory=set)
 
 
 def _prepare(user: Any, valid: list[_Valid]) -> _Batch:
@@ -218,11 +220,16 @@ def _store(user: Any, batch: _Batch) -> dict[int, Result]:
         ids.update(GateRecord.objects.filter(
             recorded_by=user, client_id__in=[v.data.client_id for v in batch.valid if v.data.client_id not in ids],
         ).values_list("client_id", "id"))
-    events = [replace(event, record_id=ids[item.data.client_id]) for item, event in batch.events]
-    fired = rules_fire_many("gate_check.created", events)
-    return {item.index: Result(item.index, "created", id=event.record_id,
-                               alerts=sorted({f.rule for f in fired_for}) if fired_for else [])
-            for (item, _), event, fired_for in zip(batch.events, events, fired, strict=True)}
+    firing = sorted(batch.firing)
+    fired = dict(zip(firing, rules_fire_many("gate_check.created", [
+        replace(batch.events[position][1], record_id=ids[batch.events[position][0].data.client_id])
+        for position in firing
+    ]), strict=True))
+    results = {}
+    for position, (item, _event) in enumerate(batch.events):
+        alerts = sorted({f.rule for f in fired[position]}) if position in fired else []
+        results[item.index] = Result(item.index, "created", id=ids[item.data.client_id], alerts=alerts)
+    return results
 
 
 class _Households:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +18,7 @@ from louzhang.areas.models import Area, Level
 from louzhang.areas.selectors import access_area, area_children
 from louzhang.audit.services import audit_record
 from louzhang.checkpoints.selectors import checkpoints_overview
+from louzhang.core.thresholds import fever_threshold
 from louzhang.gates.models import Gate
 from louzhang.gates.selectors import (
     OVERVIEW_LIMIT,
@@ -77,7 +76,7 @@ def _live_context(request: HttpRequest, gate: Gate) -> dict[str, object]:
     day, latest = gate_today(gate)
     shown = present(request.user, latest, path_of=lambda r: gate.compound.path) if latest else []
     return {"gate": gate, "day": day, "latest": shown,
-            "threshold": Decimal(str(settings.LOUZHANG_FEVER_THRESHOLD))}
+            "threshold": fever_threshold()}
 
 
 def _record(request: HttpRequest, gate_code: str) -> HttpResponse:
