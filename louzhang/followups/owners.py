@@ -41,7 +41,7 @@ def _read_grants(exact: list[str], compounds: list[str]) -> Iterator[tuple[str, 
     active = Grant.objects.filter(user__is_active=True).select_related("user")
     in_areas = Q(area__path__in=exact)
     for compound in compounds:
-        in_areas |= Q(area__path__startswith=compound, area__level__gt=Level.COMPOUND)
+        in_areas |= Q(area__path__subtree=compound, area__level__gt=Level.COMPOUND)
     for grant in active.filter(in_areas).select_related("area"):
         assert grant.area is not None
         yield grant.area.path, (grant, grant.area.level)

@@ -212,7 +212,7 @@ def _prepare(user: Any, valid: list[_Valid]) -> _Batch:
 
 
 def _store(user: Any, batch: _Batch) -> dict[int, Result]:
-    # one plain multi-row INSERT for the batch, returning the new ids (the ORM's bulk_create
+    # one plain INSERT for the batch, returning the new ids (the ORM's bulk_create
     # spends more time building model objects and SQL than the database spends storing)
     ids = dict(insert_returning(GateRecord, _COLUMNS, batch.rows, ["client_id", "id"]))
     if len(ids) < len(batch.rows):
@@ -298,7 +298,7 @@ def _observed_households(valid: list[_Valid]) -> set[int]:
     # the observations of the batch's compounds (a handful), not a lookup of every household
     in_compounds = Q()
     for path in compounds:
-        in_compounds |= Q(household__path__startswith=path)
+        in_compounds |= Q(household__path__subtree=path)
     spans: dict[int, list[tuple[date, date]]] = {}
     for household_id, starts_on, ends_on in HomeObservation.objects.filter(
         in_compounds, ended_at__isnull=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,9 +46,7 @@ def gate_list(request: HttpRequest) -> HttpResponse:
     checkpoints = checkpoints_overview(request.user)
     if within is None and total == 1 and len(recordable) == 1 and not checkpoints:
         return redirect("gate", code=recordable[0].code)
-    narrower = area_children(request.user, within) if within is not None and total > OVERVIEW_LIMIT else None
-    if within is None and total > OVERVIEW_LIMIT:
-        narrower = Area.objects.filter(path__in=jurisdiction_for(request.user, roles=VIEWING_ROLES).paths)
+    narrower = _narrower(request.user, within) if total > OVERVIEW_LIMIT else None
     return render(request, "gates/list.html", {
         "rows": rows, "total": total, "limit": OVERVIEW_LIMIT, "within": within,
         "narrower": narrower, "checkpoints": checkpoints,
@@ -63,6 +62,19 @@ def gate_page(request: HttpRequest, code: str) -> HttpResponse:
             raise Http404("recording at this gate is for its own staff")
         return _record(request, gate.code)
     return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record})
+
+
+def _narrower(user: Any, within: Area | None) -> list[Area]:
+    """The areas to choose from when there are too many gates to list: the children of the
+    area in view, or of the user's one granted area, or their granted areas."""
+    if within is None:
+        held = jurisdiction_for(user, roles=VIEWING_ROLES)
+        roots = list(Area.objects.filter(parent__isnull=True) if held.everything
+                     else Area.objects.filter(path__in=held.paths))
+        if len(roots) != 1:
+            return roots
+        within = roots[0]
+    return list(area_children(user, within))
 
 
 @login_required

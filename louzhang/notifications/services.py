@@ -136,7 +136,7 @@ def _read_channels(exact: list[str], compounds: list[str]) -> Iterator[tuple[str
     """Active channels bound to the `exact` areas or anywhere below the `compounds`."""
     where = Q(area__path__in=exact)
     for compound in compounds:
-        where |= Q(area__path__startswith=compound, area__level__gt=Level.COMPOUND)
+        where |= Q(area__path__subtree=compound, area__level__gt=Level.COMPOUND)
     for channel in Channel.objects.filter(where, is_active=True).select_related("area"):
         yield channel.area.path, channel
 
