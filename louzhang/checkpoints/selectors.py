@@ -7,12 +7,12 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from louzhang.areas.jurisdiction import scope
 from louzhang.areas.models import Level
 from louzhang.checkpoints.models import Checkpoint, VehicleInspection
 from louzhang.checkpoints.services import RECORDING_ROLES
+from louzhang.core.clock import today_start
 from louzhang.core.thresholds import fever_threshold
 
 
@@ -36,17 +36,26 @@ class CheckpointDay:
 
 
 def checkpoint_today(checkpoint: Checkpoint) -> tuple[CheckpointDay, list[VehicleInspection]]:
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = VehicleInspection.objects.filter(checkpoint=checkpoint, at__gte=start)
-    threshold = fever_threshold()
-    counts = today.aggregate(
-        vehicles=Count("id", distinct=True),
-        key_region=Count("id", filter=Q(key_region__isnull=False), distinct=True),
-        refused=Count("id", filter=Q(disposition=VehicleInspection.Disposition.REFUSED), distinct=True),
-        fevers=Count("occupants", filter=Q(occupants__temperature__gte=threshold)),
-    )
-    latest = list(today.select_related("key_region", "destination").order_by("-at", "-id")[:20])
-    return CheckpointDay(**counts), latest
+    """Today's counts at a checkpoint (local day) and its latest inspections."""
+    latest = list(VehicleInspection.objects.filter(checkpoint=checkpoint, at__gte=today_start())
+                  .select_related("key_region", "destination").order_by("-at", "-id")[:20])
+    return _checkpoint_days([checkpoint.pk])[checkpoint.pk], latest
+
+
+def _checkpoint_days(ids: list[int]) -> dict[int, CheckpointDay]:
+    """Today's counts at each of these checkpoints, in two grouped queries (occupants counted
+    apart, so a car's passengers do not multiply its count)."""
+    today = VehicleInspection.objects.filter(checkpoint__in=ids, at__gte=today_start())
+    counts = {row["checkpoint_id"]: row for row in today.values("checkpoint_id").annotate(
+        vehicles=Count("id"), key_region=Count("id", filter=Q(key_region__isnull=False)),
+        refused=Count("id", filter=Q(disposition=VehicleInspection.Disposition.REFUSED)),
+    )}
+    fevers = dict(today.filter(occupants__temperature__gte=fever_threshold()).values("checkpoint_id")
+                  .annotate(n=Count("occupants")).values_list("checkpoint_id", "n"))
+    return {pk: CheckpointDay(vehicles=counts.get(pk, {}).get("vehicles", 0),
+                              key_region=counts.get(pk, {}).get("key_region", 0),
+                              refused=counts.get(pk, {}).get("refused", 0), fevers=fevers.get(pk, 0))
+            for pk in ids}
 
 
 def flagged_vehicles_today(user: Any) -> list[VehicleInspection]:
@@ -54,9 +63,8 @@ def flagged_vehicles_today(user: Any) -> list[VehicleInspection]:
     one of its checkpoints."""
     from louzhang.areas.jurisdiction import jurisdiction_for
 
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     jurisdiction = jurisdiction_for(user)
-    found = (VehicleInspection.objects.filter(at__gte=start, key_region__isnull=False)
+    found = (VehicleInspection.objects.filter(at__gte=today_start(), key_region__isnull=False)
              .filter(jurisdiction.q_in_reach("destination__path", Level.COMPOUND)
                      | jurisdiction.q("checkpoint__area__path"))
              .select_related("checkpoint", "destination", "key_region", "vehicle"))
@@ -73,17 +81,7 @@ def checkpoints_overview(user: Any) -> list[CheckpointRow]:
     """Today at every checkpoint the user holds: vehicles, key-region vehicles, turned back,
     fevers; the busiest with key-region vehicles first."""
     found = list(checkpoints_for(user))
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    threshold = fever_threshold()
-    today = VehicleInspection.objects.filter(checkpoint__in=[c.pk for c in found], at__gte=start)
-    counts = {row["checkpoint_id"]: row for row in today.values("checkpoint_id").annotate(
-        vehicles=Count("id"), key_region=Count("id", filter=Q(key_region__isnull=False)),
-        refused=Count("id", filter=Q(disposition=VehicleInspection.Disposition.REFUSED)),
-    )}
-    fevers = dict(today.filter(occupants__temperature__gte=threshold).values("checkpoint_id")
-                  .annotate(n=Count("occupants")).values_list("checkpoint_id", "n"))
-    rows = [CheckpointRow(c, CheckpointDay(
-        vehicles=counts.get(c.pk, {}).get("vehicles", 0), key_region=counts.get(c.pk, {}).get("key_region", 0),
-        refused=counts.get(c.pk, {}).get("refused", 0), fevers=fevers.get(c.pk, 0))) for c in found]
+    days = _checkpoint_days([c.pk for c in found])
+    rows = [CheckpointRow(c, days[c.pk]) for c in found]
     rows.sort(key=lambda r: (-r.day.key_region, -r.day.fevers, r.checkpoint.code))
     return rows

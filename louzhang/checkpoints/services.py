@@ -11,12 +11,13 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area, Level
 from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, VehicleInspection
+from louzhang.core.batches import validate_each
 from louzhang.core.memo import remembered
 from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
@@ -97,14 +98,8 @@ def key_region_for(plate: Plate, origin: str, at: datetime, regions: list[KeyReg
 
 
 def vehicle_checks_ingest(*, user: Any, records: list[Any]) -> list[InspectionResult]:
-    results: dict[int, InspectionResult] = {}
-    parsed: list[tuple[int, VehicleCheckIn]] = []
-    for index, raw in enumerate(records):
-        try:
-            parsed.append((index, VehicleCheckIn.model_validate(raw)))
-        except ValidationError as exc:
-            results[index] = InspectionResult(index, "rejected", errors=[
-                {"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)])
+    parsed, invalid = validate_each(VehicleCheckIn, records)
+    results = {index: InspectionResult(index, "rejected", errors=errors) for index, errors in invalid.items()}
     checkpoints = {c.code: c for c in Checkpoint.objects.select_related("area")
                    .filter(code__in={p.checkpoint for _i, p in parsed})}
     compounds = {a.code: a for a in Area.objects.filter(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for, scope
 from louzhang.areas.models import Area, Level
+from louzhang.core.clock import today_start
 from louzhang.core.thresholds import fever_threshold
 from louzhang.gates.models import Gate, GateRecord, HouseholdPass
 from louzhang.gates.services import RECORDING_ROLES
@@ -44,20 +45,33 @@ def access_gate(user: Any, code: str) -> tuple[Gate, bool]:
 
 @dataclass(frozen=True)
 class GateDay:
-    records: int
-    fevers: int
-    visitors: int
+    records: int = 0
+    fevers: int = 0
+    visitors: int = 0
+    last_at: datetime | None = None
+
+    @property
+    def silent(self) -> bool:
+        """Nobody recorded anything here today: is the gate staffed, is the device working?"""
+        return self.records == 0
 
 
 def gate_today(gate: Gate) -> tuple[GateDay, list[GateRecord]]:
     """Today's counts at a gate (local day) and its latest records."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = GateRecord.objects.filter(gate=gate, at__gte=start)
-    threshold = fever_threshold()
-    counts = today.aggregate(records=Count("id"), fevers=Count("id", filter=Q(temperature__gte=threshold)),
-                             visitors=Count("id", filter=Q(household__isnull=True)))
-    latest = list(today.select_related("household__parent__parent").order_by("-at", "-id")[:20])
-    return GateDay(**counts), latest
+    latest = list(GateRecord.objects.filter(gate=gate, at__gte=today_start())
+                  .select_related("household__parent__parent").order_by("-at", "-id")[:20])
+    return _gate_days([gate.pk])[gate.pk], latest
+
+
+def _gate_days(ids: list[int]) -> dict[int, GateDay]:
+    """Today's counts at each of these gates, in one grouped query."""
+    counts = {row.pop("gate_id"): GateDay(**row) for row in GateRecord.objects.filter(
+        gate__in=ids, at__gte=today_start(),
+    ).values("gate_id").annotate(
+        records=Count("id"), fevers=Count("id", filter=Q(temperature__gte=fever_threshold())),
+        visitors=Count("id", filter=Q(household__isnull=True)), last_at=Max("at"),
+    )}
+    return {pk: counts.get(pk, GateDay()) for pk in ids}
 
 
 @dataclass(frozen=True)
@@ -92,13 +106,11 @@ def building_passes(building: Area) -> list[PassCard]:
 def fevers_today(user: Any) -> list[GateRecord]:
     """Today's gate records at or above the fever threshold at the gates of the compounds the
     user holds in whole or in part (a building's warden sees their compound's gates)."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    threshold = fever_threshold()
     jurisdiction = jurisdiction_for(user, roles=VIEWING_ROLES)
     if jurisdiction.is_empty:
         return []
     records = GateRecord.objects.filter(jurisdiction.q_in_reach("gate__compound__path", Level.COMPOUND),
-                                        at__gte=start, temperature__gte=threshold)
+                                        at__gte=today_start(), temperature__gte=fever_threshold())
     return list(records.select_related("gate__compound", "household__parent__parent").order_by("-at")[:200])
 
 
@@ -109,15 +121,7 @@ OVERVIEW_LIMIT = 300
 @dataclass(frozen=True)
 class GateRow:
     gate: Gate
-    records: int
-    fevers: int
-    visitors: int
-    last_at: Any  # datetime of the latest record today, or None
-
-    @property
-    def silent(self) -> bool:
-        """Nobody recorded anything here today: is the gate staffed, is the device working?"""
-        return self.records == 0
+    day: GateDay
 
 
 def gates_overview(user: Any, within: Area | None = None) -> tuple[list[GateRow], int]:
@@ -133,18 +137,7 @@ def gates_overview(user: Any, within: Area | None = None) -> tuple[list[GateRow]
     if total > OVERVIEW_LIMIT or total == 0:
         return [], total
     found = list(gates.select_related("compound"))
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    threshold = fever_threshold()
-    counts = {row["gate_id"]: row for row in GateRecord.objects.filter(
-        gate__in=[g.pk for g in found], at__gte=start,
-    ).values("gate_id").annotate(
-        records=Count("id"), fevers=Count("id", filter=Q(temperature__gte=threshold)),
-        visitors=Count("id", filter=Q(household__isnull=True)), last_at=Max("at"),
-    )}
-    rows = []
-    for gate in found:
-        row = counts.get(gate.pk, {})
-        rows.append(GateRow(gate, row.get("records", 0), row.get("fevers", 0), row.get("visitors", 0),
-                            row.get("last_at")))
-    rows.sort(key=lambda r: (-r.fevers, not r.silent, r.gate.compound.path, r.gate.code))
+    days = _gate_days([g.pk for g in found])
+    rows = [GateRow(gate, days[gate.pk]) for gate in found]
+    rows.sort(key=lambda r: (-r.day.fevers, not r.day.silent, r.gate.compound.path, r.gate.code))
     return rows, total

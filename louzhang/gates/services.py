@@ -13,11 +13,12 @@ from typing import Any, Literal
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from louzhang.accounts.models import Role
 from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
+from louzhang.core.batches import validate_each
 from louzhang.core.memo import remembered
 from louzhang.core.sql import db_datetime, insert_returning
 from louzhang.core.transactions import atomic_with_retry
@@ -93,14 +94,8 @@ class _Valid:
 
 def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
     """Check, store and act on a batch of gate records from the device `user`."""
-    results: dict[int, Result] = {}
-    parsed: list[tuple[int, GateCheckIn]] = []
-    for index, raw in enumerate(records):
-        try:
-            parsed.append((index, GateCheckIn.model_validate(raw)))
-        except ValidationError as exc:
-            results[index] = Result(index, "rejected", errors=[
-                _error(list(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)])
+    parsed, invalid = validate_each(GateCheckIn, records)
+    results = {index: Result(index, "rejected", errors=errors) for index, errors in invalid.items()}
     gates = {g.code: g for g in Gate.objects.select_related("compound")
              .filter(code__in={p.gate for _i, p in parsed})}
     # code -> (household id, household path): plain values, no model objects for a hot path

@@ -50,7 +50,7 @@ def gate_list(request: HttpRequest) -> HttpResponse:
     return render(request, "gates/list.html", {
         "rows": rows, "total": total, "limit": OVERVIEW_LIMIT, "within": within,
         "narrower": narrower, "checkpoints": checkpoints,
-        "silent": sum(1 for r in rows if r.silent), "fevers": sum(r.fevers for r in rows),
+        "silent": sum(1 for r in rows if r.day.silent), "fevers": sum(r.day.fevers for r in rows),
     })
 
 
