@@ -99,10 +99,11 @@ def _timed(fn, repeat: int) -> tuple[float, float, object]:  # type: ignore[no-u
 def _measure(warden, commander, district, repeat: int) -> None:  # type: ignore[no-untyped-def]
     from django.db import connection
 
+    from louzhang.access.areas import access_area
+    from louzhang.access.jurisdiction import scope
     from louzhang.accounts.models import User
-    from louzhang.areas.jurisdiction import scope
     from louzhang.areas.models import Area, Level
-    from louzhang.areas.selectors import access_area, home_sections
+    from louzhang.registry.selectors import home_sections
 
     def fresh(user):  # type: ignore[no-untyped-def]
         return User.objects.get(pk=user.pk)  # no cached jurisdiction: measure the whole check

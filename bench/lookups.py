@@ -59,8 +59,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from louzhang.access.masking import present
     from louzhang.accounts.models import Grant, Role, User
-    from louzhang.accounts.policy import present
     from louzhang.accounts.services import token_create
     from louzhang.registry.models import Resident, Vehicle
     from louzhang.registry.selectors import find_residents

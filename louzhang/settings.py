@@ -63,18 +63,20 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    # the floors of the house, bottom up (README, "Layers"; `lint-imports` checks them)
     "louzhang.core",
+    "louzhang.audit",
     "louzhang.areas",
     "louzhang.accounts",
-    "louzhang.audit",
-    "louzhang.registry",
-    "louzhang.checkpoints",
     "louzhang.worker",
+    "louzhang.registry",
     "louzhang.notifications",
     "louzhang.followups",
     "louzhang.gates",
+    "louzhang.checkpoints",
     "louzhang.web",
     "louzhang.demo",
+    "louzhang.ops",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,8 @@ export LOUZHANG_VAR_DIR="$VAR"
 
 echo "== lint"
 .venv/bin/ruff check louzhang tests bench scripts
+echo "== import contract (layers)"
+.venv/bin/lint-imports --no-cache
 echo "== type check"
 .venv/bin/mypy
 echo "== migrations are complete"

@@ -59,7 +59,7 @@ def test_wecom_text_exact_payload_at_the_warden_and_no_personal_numbers(receiver
     assert content.endswith(f"http://localhost:8000/followups/{followup.pk}/")
     assert "13812345678" not in content and "150202198001011236" not in content
     assert "138****5678" in content
-    delivery = Delivery.objects.get(followup=followup)
+    delivery = Delivery.objects.get(about=followup.about)
     assert delivery.state == Delivery.State.SENT and delivery.attempts == 1
 
 
@@ -121,7 +121,7 @@ def test_webhook_hmac_signed_body_with_a_stable_delivery_id(receiver: Receiver, 
     mac = hmac.new(b"hook-secret", timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     assert request.headers["X-Louzhang-Signature"] == f"sha256={mac}"
     data = request.json()
-    delivery = Delivery.objects.get(followup=followup)
+    delivery = Delivery.objects.get(about=followup.about)
     assert data["id"] == request.headers["X-Louzhang-Delivery"] == str(delivery.uid)
     assert data["link"].endswith(f"/followups/{followup.pk}/")
     assert delivery.state == Delivery.State.SENT
@@ -147,7 +147,7 @@ def test_500_timeout_and_rate_limit_are_retried_and_the_message_arrives_once(
     with time_machine.travel(timezone.now(), tick=True) as clock:
         followup = _fever()
         worker.run()
-        delivery = Delivery.objects.get(followup=followup)
+        delivery = Delivery.objects.get(about=followup.about)
         for _ in range(6):  # the worker wakes up again and again, later and later
             clock.shift(timedelta(minutes=2))
             worker.run()
@@ -167,7 +167,7 @@ def test_a_bad_key_is_not_retried_and_a_commander_sends_it_again(
     followup = _fever()
     worker.run()
     worker.run()
-    delivery = Delivery.objects.get(followup=followup)
+    delivery = Delivery.objects.get(about=followup.about)
     assert delivery.state == Delivery.State.DEAD and len(receiver.requests) == 1
     assert "93000" in delivery.last_error
 

@@ -9,11 +9,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from louzhang.access.holders import owner_for
 from louzhang.accounts.models import Grant, Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.areas.services import area_create
 from louzhang.followups.models import FollowUp, FollowUpEvent, State
-from louzhang.followups.owners import owner_for
 from louzhang.followups.rules import OpenFollowUp, rule, rules_fire
 from louzhang.followups.services import (
     followup_acknowledge,
@@ -78,7 +78,7 @@ def test_the_same_rule_and_subject_open_one_follow_up_while_it_is_open(warden: U
     assert first.repeats == 1
     assert list(first.events.values_list("kind", flat=True)) == ["opened", "repeated"]
     # one inbox line for the warden, not two
-    assert Notification.objects.filter(user=warden, followup=first).count() == 1
+    assert Notification.objects.filter(user=warden, about=first.about).count() == 1
 
     assert followup_close(followup=first, actor=warden, done=True, finding="已核实，体温复测正常")
     third, created_third = _open(BAOLI_34_2_6W)
@@ -151,19 +151,19 @@ def test_overdue_reminds_then_escalates_to_station_then_branch_and_stops_when_do
         clock.shift(timedelta(minutes=61))  # past due: the owner is reminded, once
         assert followups_escalate() == {"reminded": 1, "escalated": 0}
         assert followups_escalate() == {"reminded": 0, "escalated": 0}
-        reminder = Notification.objects.filter(user=warden, followup=followup).latest("id")
+        reminder = Notification.objects.filter(user=warden, about=followup.about).latest("id")
         assert reminder.title.startswith("[已超期]")
 
         clock.shift(timedelta(minutes=60))  # an hour past due: the station commander is told
         assert followups_escalate()["escalated"] == 1
         followup.refresh_from_db()
         assert followup.escalation_level == 1
-        assert Notification.objects.filter(user=station_xnb, followup=followup).count() == 1
-        assert not Notification.objects.filter(user=branch_dh, followup=followup).exists()
+        assert Notification.objects.filter(user=station_xnb, about=followup.about).count() == 1
+        assert not Notification.objects.filter(user=branch_dh, about=followup.about).exists()
 
         clock.shift(timedelta(hours=3))  # four hours past due: the branch
         assert followups_escalate()["escalated"] == 1
-        assert Notification.objects.filter(user=branch_dh, followup=followup).count() == 1
+        assert Notification.objects.filter(user=branch_dh, about=followup.about).count() == 1
         followup.refresh_from_db()
         assert followup.escalation_level == 2
 
@@ -241,7 +241,7 @@ def test_a_commander_assigns_a_task_to_the_warden_of_a_building(commander: User,
     assert response.status_code == 302
     followup = FollowUp.objects.get(rule="manual", area__code=BAOLI_34)
     assert followup.owner == warden and followup.kind == "task"
-    assert Notification.objects.filter(user=warden, followup=followup).exists()
+    assert Notification.objects.filter(user=warden, about=followup.about).exists()
     # a warden cannot assign
     assert web_client(warden).get(f"/areas/{BAOLI_34}/assign/").status_code == 404
 

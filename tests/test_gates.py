@@ -155,7 +155,7 @@ def test_one_upload_with_the_same_household_again_and_again_counts_on_one_follow
     assert breach.owner == warden == fever.owner
     assert list(breach.events.values_list("kind", flat=True).order_by("pk")) == ["opened", "repeated", "repeated"]
     # the warden is told once per follow-up, not once per record
-    assert Notification.objects.filter(user=warden, followup__in=[breach, fever]).count() == 2
+    assert Notification.objects.filter(user=warden, about__in=[breach.about, fever.about]).count() == 2
     # the next upload finds them open and counts on them too
     api_for(gate).post("/gate-checks", _record(6, direction="out"))
     breach.refresh_from_db()
@@ -285,9 +285,9 @@ def test_the_gate_page_refreshes_its_counts_and_list_for_those_who_see_the_gate(
 
 
 def test_too_many_gates_asks_to_narrow_to_an_area_first(commander: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    import louzhang.gates.views
+    import louzhang.web.views
 
-    monkeypatch.setattr(louzhang.gates.views, "OVERVIEW_LIMIT", 3)
+    monkeypatch.setattr(louzhang.web.views, "OVERVIEW_LIMIT", 3)
     monkeypatch.setattr("louzhang.gates.selectors.OVERVIEW_LIMIT", 3)
     html = web_client(commander).get("/gates/").content.decode()
     assert "data-gate=" not in html and "?area=" in html

@@ -29,7 +29,7 @@ def test_a_new_follow_up_shows_in_the_owners_inbox_with_an_unread_count(warden: 
 
     assert client.post("/inbox/read").status_code == 302
     assert 'data-unread="0"' in client.get("/").content.decode()
-    assert Notification.objects.get(followup=followup).read_at is not None
+    assert Notification.objects.get(about=followup.about).read_at is not None
 
 
 def test_gate_staff_have_no_follow_up_pages_but_an_inbox(gate: User) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from louzhang.access.jurisdiction import Jurisdiction, jurisdiction_for, scope
 from louzhang.accounts.models import Grant
-from louzhang.accounts.services import user_create
-from louzhang.areas.jurisdiction import Jurisdiction, forget_jurisdiction, jurisdiction_for, scope
+from louzhang.accounts.services import forget_grants, user_create
 from louzhang.areas.models import Area, Level
 from louzhang.areas.services import area_create
 from louzhang.registry.models import Resident
@@ -93,7 +93,7 @@ def test_station_grant_covers_the_station_communities(station_kde):
 def test_user_without_grants_sees_nothing():
     user = user_create(username="nobody", role="warden", area_codes=[FUGUI], password=None)
     Grant.objects.filter(user=user).delete()
-    forget_jurisdiction(user)
+    forget_grants(user)
     assert scope(Area.objects.all(), user).count() == 0
 
 
@@ -102,7 +102,7 @@ def test_station_without_communities_covers_nothing(station_kde):
     from louzhang.areas.models import PoliceUnit
 
     PoliceUnit.objects.get(code="HLBE-YKS-KDE").communities.clear()
-    forget_jurisdiction(station_kde)
+    forget_grants(station_kde)
     j = jurisdiction_for(station_kde)
     assert j.is_empty
     assert not j.covers(Area.objects.get(code="150782").path)  # never the whole county

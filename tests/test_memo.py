@@ -7,16 +7,13 @@ from typing import Any
 
 import pytest
 
+from louzhang.access.holders import holders_over, owner_for
 from louzhang.areas.models import Area, Level
-from louzhang.core.memo import COMPOUND_DEPTH, remembered
-from louzhang.followups.owners import grants_covering, owner_for
+from louzhang.core.memo import remembered
+from louzhang.core.paths import AreaPath
 from tests.conftest import BAOLI, FUGUI
 
 pytestmark = pytest.mark.django_db
-
-
-def test_the_compound_depth_is_the_compound_level() -> None:
-    assert COMPOUND_DEPTH == Level.COMPOUND
 
 
 def _households(compound: str, n: int) -> list[Area]:
@@ -26,7 +23,7 @@ def _households(compound: str, n: int) -> list[Area]:
 
 
 def _answers(areas: list[Area]) -> list[Any]:
-    return [(owner_for(a), sorted((g.pk, level) for g, level in grants_covering(a, ["warden", "health", "commander"])))
+    return [(owner_for(a), sorted((h.holding.grant_id, h.level) for h in holders_over(a, ["warden", "health", "commander"])))
             for a in areas]
 
 
@@ -41,7 +38,7 @@ def test_a_batch_reads_a_compounds_grants_once(django_assert_num_queries: Any) -
     first, *others = _households(BAOLI, 8)
     with remembered():
         owner_for(first)
-        assert len({h.path.split("/")[6] for h in others}) > 1  # several buildings
+        assert len({AreaPath(h.path).ancestor(Level.BUILDING) for h in others}) > 1  # several buildings
         with django_assert_num_queries(0):  # every other household of the compound: no query
             for household in others:
                 owner_for(household)

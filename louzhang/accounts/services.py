@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from louzhang.accounts.models import ApiToken, Grant, Role, User
-from louzhang.areas.jurisdiction import forget_jurisdiction
 from louzhang.areas.models import Area, PoliceUnit
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
@@ -111,8 +110,15 @@ def grant_role(*, user: User, role: str, scope: Area | PoliceUnit, actor: Any = 
         grant, _ = Grant.objects.get_or_create(user=user, role=role, area=scope)
     else:
         grant, _ = Grant.objects.get_or_create(user=user, role=role, police_unit=scope)
-    forget_jurisdiction(user)
+    forget_grants(user)
     return grant
+
+
+def forget_grants(user: Any) -> None:
+    """Drop what this request remembered of the user's grants (after a grant changes): what
+    is read from grants is kept on the user object under `_lz_` keys for one request."""
+    for key in [k for k in user.__dict__ if k.startswith("_lz_")]:
+        del user.__dict__[key]
 
 
 def _hash(token: str) -> str:

@@ -46,7 +46,7 @@ def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok", "version": __version__, "time": timezone.now().isoformat()}
 
 
-from louzhang.areas.api import router as areas_router  # noqa: E402
+from louzhang.api.areas import router as areas_router  # noqa: E402
 from louzhang.checkpoints.api import router as checkpoints_router  # noqa: E402
 from louzhang.gates.api import router as gates_router  # noqa: E402
 from louzhang.registry.api import router as registry_router  # noqa: E402

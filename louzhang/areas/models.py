@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from louzhang.areas.fields import SEPARATOR, PathField
+from louzhang.core.paths import SEPARATOR, PathField
 
 
 class Level(models.IntegerChoices):

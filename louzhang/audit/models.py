@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from louzhang.areas.fields import PathField
+from louzhang.core.paths import PathField
 
 
 class AppendOnlyError(Exception):

@@ -8,10 +8,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from louzhang.api.batches import records_of, results_response
-from louzhang.areas.jurisdiction import scope
+from louzhang.access.jurisdiction import scope
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.checkpoints.services import MAX_BATCH, vehicle_checks_ingest
+from louzhang.core.ingest import records_of, results_response
 
 router = Router(tags=["checkpoints"])
 

@@ -8,16 +8,16 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from louzhang.areas.jurisdiction import scope
+from louzhang.access.jurisdiction import jurisdiction_for, scope
+from louzhang.access.roles import RECORDING_AT_CHECKPOINTS
 from louzhang.areas.models import Level
 from louzhang.checkpoints.models import Checkpoint, VehicleInspection
-from louzhang.checkpoints.services import RECORDING_ROLES
 from louzhang.core.clock import today_start
 from louzhang.core.thresholds import fever_threshold
 
 
 def checkpoints_for(user: Any) -> QuerySet[Checkpoint]:
-    return scope(Checkpoint.objects.select_related("area"), user, roles=RECORDING_ROLES)
+    return scope(Checkpoint.objects.select_related("area"), user, roles=RECORDING_AT_CHECKPOINTS)
 
 
 def access_checkpoint(user: Any, code: str) -> Checkpoint:
@@ -61,7 +61,6 @@ def _checkpoint_days(ids: list[int]) -> dict[int, CheckpointDay]:
 def flagged_vehicles_today(user: Any) -> list[VehicleInspection]:
     """Today's key-region vehicles bound for a compound in the user's jurisdiction, or checked at
     one of its checkpoints."""
-    from louzhang.areas.jurisdiction import jurisdiction_for
 
     jurisdiction = jurisdiction_for(user)
     found = (VehicleInspection.objects.filter(at__gte=today_start(), key_region__isnull=False)

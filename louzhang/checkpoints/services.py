@@ -8,16 +8,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.access.jurisdiction import jurisdiction_for
+from louzhang.access.roles import RECORDING_AT_CHECKPOINTS, may_keep_key_regions
 from louzhang.areas.models import Area, Level
 from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, VehicleInspection
-from louzhang.core.batches import validate_each
+from louzhang.core.ingest import validate_each
 from louzhang.core.memo import remembered
 from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire
@@ -29,7 +30,6 @@ from louzhang.identifiers.plates import Plate, parse_plate
 from louzhang.registry.models import Vehicle
 
 MAX_BATCH = 1000
-RECORDING_ROLES = (Role.CHECKPOINT, Role.COMMANDER)
 
 
 class OccupantIn(BaseModel):
@@ -104,7 +104,7 @@ def vehicle_checks_ingest(*, user: Any, records: list[Any]) -> list[InspectionRe
                    .filter(code__in={p.checkpoint for _i, p in parsed})}
     compounds = {a.code: a for a in Area.objects.filter(
         level=Level.COMPOUND, code__in={p.destination.compound for _i, p in parsed if p.destination})}
-    allowed = jurisdiction_for(user, roles=RECORDING_ROLES)
+    allowed = jurisdiction_for(user, roles=RECORDING_AT_CHECKPOINTS)
     known = dict(VehicleInspection.objects.filter(
         recorded_by=user, client_id__in={p.client_id for _i, p in parsed}).values_list("client_id", "id"))
     seen: set[str] = set()
@@ -193,20 +193,11 @@ class KeyRegionError(Exception):
     """A key region that cannot be saved as given; the message says why."""
 
 
-def keeps_key_regions(user: Any) -> bool:
-    """Key regions apply to every checkpoint, so they are kept by commanders of a whole city
-    (the command centre), not by a station or a branch."""
-    from louzhang.areas.models import Level
-
-    if getattr(user, "is_superuser", False):
-        return True
-    return any(path.count("/") - 1 <= Level.CITY
-               for path in jurisdiction_for(user, roles=[Role.COMMANDER]).paths)
-
-
 def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate_prefixes: list[str],
                    starts_on: Any, ends_on: Any = None, risk: str = KeyRegion.Risk.HIGH) -> KeyRegion:
-    """A commander adds a key region (重点地区); audited."""
+    """A commander of a whole city adds a key region (重点地区); audited."""
+    if not may_keep_key_regions(actor):
+        raise PermissionDenied("key regions are kept by a city's command centre")
     from louzhang.audit.services import audit_record
     from louzhang.identifiers.plates import known_prefix
 
@@ -235,6 +226,8 @@ def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate
 
 
 def key_region_end(*, actor: Any, region: KeyRegion, on: Any) -> None:
+    if not may_keep_key_regions(actor):
+        raise PermissionDenied("key regions are kept by a city's command centre")
     from louzhang.audit.services import audit_record
 
     with transaction.atomic():

@@ -12,13 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.access.roles import commands_anywhere, may_keep_key_regions
 from louzhang.checkpoints.models import KeyRegion
 from louzhang.checkpoints.selectors import access_checkpoint, checkpoint_today
 from louzhang.checkpoints.services import (
     KeyRegionError,
-    keeps_key_regions,
     key_region_add,
     key_region_end,
     vehicle_checks_ingest,
@@ -79,9 +77,9 @@ def _inspect(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def key_regions(request: HttpRequest) -> HttpResponse:
     """Commanders keep the list of key regions (重点地区) the checkpoints flag."""
-    if jurisdiction_for(request.user, roles=[Role.COMMANDER]).is_empty:
+    if not commands_anywhere(request.user):
         raise Http404("for commanders")
-    may_edit = keeps_key_regions(request.user)
+    may_edit = may_keep_key_regions(request.user)
     error = ""
     if request.method == "POST" and not may_edit:
         raise Http404("key regions are kept by a city's command centre")

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from louzhang.core.paths import AreaPath
+
 T = TypeVar("T")
 
 _MEMO: ContextVar[dict[str, dict[Any, Any]] | None] = ContextVar("louzhang_memo", default=None)
@@ -38,47 +40,35 @@ def memo(name: str) -> dict[Any, Any] | None:
     return None if current is None else current.setdefault(name, {})
 
 
-COMPOUND_DEPTH = 5  # areas.models.Level.COMPOUND: the level whose subtree is read whole
-
-
 def by_path(name: str, paths: list[str],
             read: Callable[[list[str], list[str]], Iterable[tuple[str, T]]], *,
-            subtrees: bool = True) -> dict[str, list[T]]:
-    """What is held at each of the area `paths` (grants, channels …), as `read(exact,
-    compounds)` finds it: items at exactly the `exact` paths, and everything below each of the
-    `compounds`. Outside `remembered()` every path is read exactly; inside, answers are kept,
-    and a path below a compound reads the compound's whole subtree once, so the next household
-    of the same compound asks nothing (`subtrees=False`: only exact paths are ever read, for
-    what is plentiful below a compound)."""
+            subtrees_at: int | None = None) -> dict[str, list[T]]:
+    """What is held at each of the area `paths` (grants, channels …), as `read(exact, whole)`
+    finds it: items at exactly the `exact` paths, and everything below each of the `whole`
+    paths. Outside `remembered()` every path is read exactly; inside, answers are kept, and
+    with `subtrees_at` (a depth: the compound's, for grants and channels) a path below that
+    depth reads its ancestor's whole subtree once, so the next household of the same compound
+    asks nothing. Without it only exact paths are ever read (for what is plentiful below)."""
     found: dict[str, list[T]] | None = memo(name)
-    read_below: dict[str, bool] | None = memo(name + ":compounds")
+    read_below: dict[str, bool] | None = memo(name + ":subtrees")
     if found is None or read_below is None:
         result: dict[str, list[T]] = {p: [] for p in paths}
         for path, item in read(paths, []):
             result[path].append(item)
         return result
 
-    def known(path: str) -> bool:
-        return path in found or (_depth(path) > COMPOUND_DEPTH and _head(path, COMPOUND_DEPTH) in read_below)
+    def head(path: str) -> str | None:
+        """The ancestor whose subtree is read whole for `path`, if any."""
+        at = AreaPath(path)
+        return at.ancestor(subtrees_at) if subtrees_at is not None and at.depth > subtrees_at else None
 
-    missing = [p for p in paths if not known(p)]
+    missing = [p for p in paths if p not in found and head(p) not in read_below]
     if missing:
-        compounds = sorted({_head(p, COMPOUND_DEPTH) for p in missing if _depth(p) > COMPOUND_DEPTH}
-                           - read_below.keys()) if subtrees else []
+        whole = sorted({h for p in missing if (h := head(p)) is not None} - read_below.keys())
         for path in missing:
             found[path] = []
-        for compound in compounds:
-            read_below[compound] = True
-        for path, item in read(missing, compounds):
+        for path in whole:
+            read_below[path] = True
+        for path, item in read(missing, whole):
             found.setdefault(path, []).append(item)
     return {p: found.get(p, []) for p in paths}
-
-
-def _depth(path: str) -> int:
-    """The level of the area at `path`: /city/district/…/ has one part per level."""
-    return path.count("/") - 1
-
-
-def _head(path: str, depth: int) -> str:
-    """The path of the ancestor at `depth` (the path itself at its own depth)."""
-    return "/" + "/".join(path.strip("/").split("/")[:depth]) + "/"

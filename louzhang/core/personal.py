@@ -3,7 +3,7 @@
 A field that holds personal data is declared with :class:`PersonalCharField`, naming what it is
 (``kind``: id_number, phone, address, health …) and how sensitive it is. Every page, export and
 API response asks :func:`mask` for the value, never formats personal data itself; whether the
-reader sees it in full is decided by :func:`louzhang.accounts.policy.sees_in_full` (role and
+reader sees it in full is decided by :func:`louzhang.access.masking.sees_in_full` (role and
 jurisdiction), and every full view is written to the audit log.
 """
 

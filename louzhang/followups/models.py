@@ -95,6 +95,11 @@ class FollowUp(models.Model):
         return f"#{self.pk} {self.summary}"
 
     @property
+    def about(self) -> str:
+        """How notifications name this follow-up (`notifications.Notification.about`)."""
+        return f"followup:{self.pk}"
+
+    @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
 

@@ -8,20 +8,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for, scope
-from louzhang.areas.models import Area
+from louzhang.access.jurisdiction import jurisdiction_for, scope
+from louzhang.access.roles import FOLLOWING_UP, may_act_on_followups
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent
-
-#: roles that see follow-ups of their area (gate staff, checkpoint officers and unit
-#: representatives record events; they do not follow them up)
-FOLLOWUP_ROLES = (Role.WARDEN, Role.COMMANDER, Role.HEALTH)
-#: roles that may act on a follow-up of their area (besides its owner)
-ACTING_ROLES = (Role.WARDEN, Role.COMMANDER)
 
 
 def followups_visible(user: Any) -> QuerySet[FollowUp]:
-    return scope(FollowUp.objects.select_related("area", "owner"), user, roles=FOLLOWUP_ROLES)
+    return scope(FollowUp.objects.select_related("area", "owner"), user, roles=FOLLOWING_UP)
 
 
 def followups_urgent_first(queryset: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
@@ -38,7 +31,7 @@ def my_followups(user: Any) -> QuerySet[FollowUp]:
 def followup_counts(user: Any) -> dict[str, int] | None:
     """For the home page: what the user owns, and what is overdue in their jurisdiction;
     None for users who do not follow up (gate staff …)."""
-    if jurisdiction_for(user, roles=FOLLOWUP_ROLES).is_empty:
+    if jurisdiction_for(user, roles=FOLLOWING_UP).is_empty:
         return None
     visible = followups_visible(user).filter(state__in=ACTIVE_STATES)
     return {
@@ -59,12 +52,7 @@ def access_followup(user: Any, pk: int | str) -> FollowUp:
 def may_act(user: Any, followup: FollowUp) -> bool:
     if followup.owner_id == user.pk:
         return True
-    return jurisdiction_for(user, roles=ACTING_ROLES).covers(followup.area.path)
-
-
-def may_command(user: Any, area: Area) -> bool:
-    """Assign tasks and reassign follow-ups in `area`."""
-    return jurisdiction_for(user, roles=[Role.COMMANDER]).covers(area.path)
+    return may_act_on_followups(user, followup.area.path)
 
 
 def followup_history(followup: FollowUp) -> QuerySet[FollowUpEvent]:

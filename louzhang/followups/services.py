@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from louzhang.access.holders import Responsible, escalation_targets, owner_for
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
 from louzhang.core.memo import by_path
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent, Priority, State
-from louzhang.followups.owners import Responsible, escalation_targets, owner_for
 from louzhang.followups.rules import kind_label
 from louzhang.notifications.services import Recipient, announce, channels_for
 
@@ -36,14 +36,12 @@ class FollowUpError(Exception):
     """A change that cannot be made as asked; the message says why."""
 
 
-def _link(followup: FollowUp) -> str:
-    return str(settings.LOUZHANG_BASE_URL).rstrip("/") + reverse("followup", args=[followup.pk])
 
 
 def where(area: Area) -> str:
     """The place in words, below the city: 东河区 保利百合 34号楼."""
     paths = area.ancestor_paths()
-    names = by_path("area_names", paths, _read_names, subtrees=False)
+    names = by_path("area_names", paths, _read_names)
     return " ".join([*(n for p in paths for n in names[p]), area.name])
 
 
@@ -74,7 +72,7 @@ def _announce(followup: FollowUp, recipients: Sequence[Recipient], reason: str) 
         else:
             lines.append(_("Responsible: nobody assigned — a commander must assign it"))
     announce(area=followup.area, recipients=recipients, title=title, text="\n".join(lines),
-             link=_link(followup), followup=followup)
+             link=reverse("followup", args=[followup.pk]), about=followup.about)
 
 
 def _event(followup: FollowUp, kind: str, *, actor: User | None = None, note: str = "",
@@ -168,7 +166,7 @@ def followup_prepare(area: Area) -> None:
 
 
 def _commanders(area: Area) -> list[Recipient]:
-    from louzhang.followups.owners import commander_tiers
+    from louzhang.access.holders import commander_tiers
 
     return [Recipient(u, Role.COMMANDER) for tier in commander_tiers(area) for u in tier]
 
@@ -219,7 +217,7 @@ def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str)
 
 
 def followup_reassign(*, followup: FollowUp, actor: User, owner: User, role: str = Role.WARDEN) -> bool:
-    from louzhang.areas.jurisdiction import jurisdiction_for
+    from louzhang.access.jurisdiction import jurisdiction_for
 
     if not jurisdiction_for(owner, roles=[role]).covers(followup.area.path):
         raise FollowUpError(_("%(user)s does not answer for this area.") % {"user": owner})

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from louzhang.accounts.models import Role, User
-from louzhang.accounts.policy import roles_of
-from louzhang.areas.jurisdiction import jurisdiction_for
-from louzhang.areas.selectors import access_area
+from louzhang.access.areas import access_area
+from louzhang.access.holders import wardens_over
+from louzhang.access.jurisdiction import jurisdiction_for
+from louzhang.access.roles import commands_anywhere, may_command
+from louzhang.accounts.models import User
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, Priority, State
 from louzhang.followups.selectors import (
     access_followup,
@@ -24,7 +25,6 @@ from louzhang.followups.selectors import (
     followups_urgent_first,
     followups_visible,
     may_act,
-    may_command,
     my_followups,
 )
 from louzhang.followups.services import (
@@ -41,7 +41,7 @@ VIEWS = ("mine", "active", "overdue", "closed")
 @login_required
 def followup_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    commands = Role.COMMANDER in roles_of(user) or user.is_superuser
+    commands = commands_anywhere(user)
     view = request.GET.get("view") or ("active" if commands else "mine")
     if view not in VIEWS:
         view = "mine"
@@ -70,18 +70,12 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     followup = access_followup(user, pk)
     wardens: list[User] = []
-    if may_command(user, followup.area) and followup.is_active:
-        wardens = _wardens_covering(followup)
+    if may_command(user, followup.area.path) and followup.is_active:
+        wardens = wardens_over(followup.area)
     return render(request, "followups/detail.html", {
         "f": followup, "history": followup_history(followup), "may_act": may_act(user, followup),
         "wardens": wardens, "now": timezone.now(),
     })
-
-
-def _wardens_covering(followup: FollowUp) -> list[User]:
-    paths = [*followup.area.ancestor_paths(), followup.area.path]
-    return list(User.objects.filter(is_active=True, grants__role=Role.WARDEN)
-                .filter(grants__area__path__in=paths).distinct().order_by("display_name")[:50])
 
 
 def _acting_on(request: HttpRequest, pk: int) -> FollowUp:
@@ -122,7 +116,7 @@ def followup_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def followup_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
     followup = access_followup(request.user, pk)
-    if not may_command(request.user, followup.area):
+    if not may_command(request.user, followup.area.path):
         raise Http404("not a commander of this area")
     owner_id = request.POST.get("owner", "")
     owner = User.objects.filter(pk=int(owner_id), is_active=True).first() if owner_id.isdigit() else None
@@ -140,7 +134,7 @@ def followup_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
 def area_assign(request: HttpRequest, code: str) -> HttpResponse:
     """A commander gives the warden of an area a task (核查, 走访, 消毒 …)."""
     area = access_area(request.user, code)
-    if not may_command(request.user, area):
+    if not may_command(request.user, area.path):
         raise Http404("not a commander of this area")
     error = ""
     if request.method == "POST":

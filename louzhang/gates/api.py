@@ -7,8 +7,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from louzhang.api.batches import records_of, results_response
-from louzhang.areas.jurisdiction import scope
+from louzhang.access.jurisdiction import scope
+from louzhang.core.ingest import records_of, results_response
 from louzhang.gates.models import Gate
 from louzhang.gates.services import MAX_BATCH, gate_checks_ingest
 

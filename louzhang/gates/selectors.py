@@ -10,22 +10,17 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for, scope
+from louzhang.access.jurisdiction import jurisdiction_for, scope
+from louzhang.access.roles import RECORDING_AT_GATES, VIEWING_GATES
 from louzhang.areas.models import Area, Level
 from louzhang.core.clock import today_start
 from louzhang.core.thresholds import fever_threshold
 from louzhang.gates.models import Gate, GateRecord, HouseholdPass
-from louzhang.gates.services import RECORDING_ROLES
 
 
-def gates_for(user: Any, roles: Sequence[str] = RECORDING_ROLES) -> QuerySet[Gate]:
+def gates_for(user: Any, roles: Sequence[str] = RECORDING_AT_GATES) -> QuerySet[Gate]:
     """The gates of the compounds the user holds whole through `roles`."""
     return scope(Gate.objects.select_related("compound"), user, roles=roles)
-
-
-#: roles that see a gate's events when they hold any part of its compound (a building's warden)
-VIEWING_ROLES = (Role.WARDEN, Role.COMMANDER, Role.HEALTH, Role.GATE)
 
 
 def access_gate(user: Any, code: str) -> tuple[Gate, bool]:
@@ -36,9 +31,9 @@ def access_gate(user: Any, code: str) -> tuple[Gate, bool]:
     if gate is None:
         raise Http404("no such gate")
     path = gate.compound.path
-    if jurisdiction_for(user, roles=RECORDING_ROLES).covers(path):
+    if jurisdiction_for(user, roles=RECORDING_AT_GATES).covers(path):
         return gate, True
-    if jurisdiction_for(user, roles=VIEWING_ROLES).navigable(path):
+    if jurisdiction_for(user, roles=VIEWING_GATES).navigable(path):
         return gate, False
     raise Http404("no such gate")
 
@@ -106,7 +101,7 @@ def building_passes(building: Area) -> list[PassCard]:
 def fevers_today(user: Any) -> list[GateRecord]:
     """Today's gate records at or above the fever threshold at the gates of the compounds the
     user holds in whole or in part (a building's warden sees their compound's gates)."""
-    jurisdiction = jurisdiction_for(user, roles=VIEWING_ROLES)
+    jurisdiction = jurisdiction_for(user, roles=VIEWING_GATES)
     if jurisdiction.is_empty:
         return []
     records = GateRecord.objects.filter(jurisdiction.q_in_reach("gate__compound__path", Level.COMPOUND),
@@ -129,7 +124,7 @@ def gates_overview(user: Any, within: Area | None = None) -> tuple[list[GateRow]
     last record, gates with fevers first, then silent gates, then the rest in place order.
     Returns the rows and how many gates there are; no rows when there are more than
     `OVERVIEW_LIMIT` (the caller asks to narrow to an area)."""
-    jurisdiction = jurisdiction_for(user, roles=VIEWING_ROLES)
+    jurisdiction = jurisdiction_for(user, roles=VIEWING_GATES)
     gates = Gate.objects.filter(jurisdiction.q_in_reach("compound__path", Level.COMPOUND))
     if within is not None:
         gates = gates.filter(compound__path__subtree=within.path)

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.access.jurisdiction import jurisdiction_for
+from louzhang.access.roles import RECORDING_AT_GATES
 from louzhang.areas.models import Area
-from louzhang.core.batches import validate_each
+from louzhang.core.ingest import validate_each
 from louzhang.core.memo import remembered
 from louzhang.core.sql import db_datetime, insert_returning
 from louzhang.core.transactions import atomic_with_retry
@@ -29,8 +29,6 @@ from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 
 MAX_BATCH = 1000
-#: roles whose tokens may post gate records for the compounds they hold
-RECORDING_ROLES = (Role.GATE, Role.WARDEN, Role.COMMANDER)
 CARD_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a gate
 
 
@@ -102,7 +100,7 @@ def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
     passes = {code: (household_id, path) for code, household_id, path in HouseholdPass.objects.filter(
         code__in={p.pass_code for _i, p in parsed if p.pass_code}, revoked_at__isnull=True,
     ).values_list("code", "household_id", "household__path")}
-    allowed = jurisdiction_for(user, roles=RECORDING_ROLES)
+    allowed = jurisdiction_for(user, roles=RECORDING_AT_GATES)
     recordable = {code: allowed.covers(gate.compound.path) for code, gate in gates.items()}
     known = dict(GateRecord.objects.filter(
         recorded_by=user, client_id__in={p.client_id for _i, p in parsed}).values_list("client_id", "id"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,46 +11,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from louzhang.accounts.models import Role
-from louzhang.accounts.policy import present
-from louzhang.areas.jurisdiction import jurisdiction_for
-from louzhang.areas.models import Area, Level
-from louzhang.areas.selectors import access_area, area_children
+from louzhang.access.areas import access_area
+from louzhang.access.masking import present
+from louzhang.access.roles import may_print_passes
+from louzhang.areas.models import Level
 from louzhang.audit.services import audit_record
-from louzhang.checkpoints.selectors import checkpoints_overview
 from louzhang.core.thresholds import fever_threshold
 from louzhang.gates.models import Gate
-from louzhang.gates.selectors import (
-    OVERVIEW_LIMIT,
-    VIEWING_ROLES,
-    access_gate,
-    building_passes,
-    gate_today,
-    gates_for,
-    gates_overview,
-)
+from louzhang.gates.selectors import access_gate, building_passes, gate_today
 from louzhang.gates.services import gate_checks_ingest
-
-PASS_PRINTING_ROLES = (Role.WARDEN, Role.COMMANDER)
-
-
-@login_required
-def gate_list(request: HttpRequest) -> HttpResponse:
-    """Today at the gates and checkpoints the user sees: the commander's and the warden's
-    overview, one row per gate (fevers first, then gates where nobody recorded anything).
-    Gate staff with one gate go straight to it."""
-    within = access_area(request.user, request.GET["area"]) if request.GET.get("area") else None
-    rows, total = gates_overview(request.user, within)
-    recordable = list(gates_for(request.user)[:2])
-    checkpoints = checkpoints_overview(request.user)
-    if within is None and total == 1 and len(recordable) == 1 and not checkpoints:
-        return redirect("gate", code=recordable[0].code)
-    narrower = _narrower(request.user, within) if total > OVERVIEW_LIMIT else None
-    return render(request, "gates/list.html", {
-        "rows": rows, "total": total, "limit": OVERVIEW_LIMIT, "within": within,
-        "narrower": narrower, "checkpoints": checkpoints,
-        "silent": sum(1 for r in rows if r.day.silent), "fevers": sum(r.day.fevers for r in rows),
-    })
 
 
 @login_required
@@ -62,19 +30,6 @@ def gate_page(request: HttpRequest, code: str) -> HttpResponse:
             raise Http404("recording at this gate is for its own staff")
         return _record(request, gate.code)
     return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record})
-
-
-def _narrower(user: Any, within: Area | None) -> list[Area]:
-    """The areas to choose from when there are too many gates to list: the children of the
-    area in view, or of the user's one granted area, or their granted areas."""
-    if within is None:
-        held = jurisdiction_for(user, roles=VIEWING_ROLES)
-        roots = list(Area.objects.filter(parent__isnull=True) if held.everything
-                     else Area.objects.filter(path__in=held.paths))
-        if len(roots) != 1:
-            return roots
-        within = roots[0]
-    return list(area_children(user, within))
 
 
 @login_required
@@ -124,8 +79,7 @@ def pass_sheet(request: HttpRequest, code: str) -> HttpResponse:
     """One A4 sheet of pass cards (出入证) for a building: a QR code per household that a gate
     device or phone scans, with the code printed for typing. Printing is audited."""
     building = access_area(request.user, code)
-    if building.level != Level.BUILDING or not jurisdiction_for(
-            request.user, roles=PASS_PRINTING_ROLES).covers(building.path):
+    if building.level != Level.BUILDING or not may_print_passes(request.user, building.path):
         raise Http404("pass cards are printed per building by its warden or commander")
     cards = building_passes(building)
     audit_record(actor=request.user, action="export", object_type="gates.householdpass",

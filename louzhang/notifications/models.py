@@ -23,10 +23,12 @@ class Notification(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="notifications")
-    followup = models.ForeignKey("followups.FollowUp", on_delete=models.CASCADE, null=True,
-                                 blank=True, related_name="notifications")
+    #: what it is about, as its owner names it ("followup:17"): notifications link to their
+    #: subject without knowing what kind of thing it is
+    about = models.CharField(max_length=64, blank=True, db_index=True)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    #: the page of the subject, on this site ("/followups/17/")
     link = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -106,8 +108,8 @@ class Delivery(models.Model):
     #: stable id, sent along where the channel allows so the receiver can drop duplicates
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
-    followup = models.ForeignKey("followups.FollowUp", on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="deliveries")
+    #: what it is about (see `Notification.about`)
+    about = models.CharField(max_length=64, blank=True, db_index=True)
     #: the rendered message: {"title", "text", "link", "mentions": [phones]} — rendered once, in
     #: the event's transaction, so a retry sends exactly what was decided then
     message = models.JSONField()

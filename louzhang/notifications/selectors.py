@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for, scope
+from louzhang.access.jurisdiction import scope
+from louzhang.access.roles import COMMANDING
 from louzhang.notifications.models import Channel, Delivery, Notification
 
 
@@ -22,17 +22,13 @@ def unread_count(user: Any) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def manages_channels(user: Any) -> bool:
-    return not jurisdiction_for(user, roles=[Role.COMMANDER]).is_empty
-
-
 def channels_visible(user: Any) -> QuerySet[Channel]:
-    return scope(Channel.objects.select_related("area"), user, roles=[Role.COMMANDER])
+    return scope(Channel.objects.select_related("area"), user, roles=COMMANDING)
 
 
 def deliveries_visible(user: Any) -> QuerySet[Delivery]:
-    return scope(Delivery.objects.select_related("channel", "channel__area", "followup"), user,
-                 roles=[Role.COMMANDER])
+    return scope(Delivery.objects.select_related("channel", "channel__area"), user,
+                 roles=COMMANDING)
 
 
 def access_delivery(user: Any, pk: int) -> Delivery:

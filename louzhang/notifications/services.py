@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from louzhang.access.holders import holders_over
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
@@ -72,6 +73,13 @@ def _ancestry(area: Area) -> list[str]:
     return [*area.ancestor_paths(), area.path]
 
 
+def absolute_link(link: str) -> str:
+    """A page of this site as an address that works from a group chat or a phone's SMS app."""
+    if not link or "://" in link:
+        return link
+    return str(settings.LOUZHANG_BASE_URL).rstrip("/") + link
+
+
 def announce(
     *,
     area: Area,
@@ -79,10 +87,14 @@ def announce(
     title: str,
     text: str,
     link: str = "",
-    followup: Any = None,
+    about: str = "",
 ) -> list[Delivery]:
     """Put a line in each recipient's inbox and queue a delivery on every active channel whose
     area contains `area` and which serves one of the recipients' roles.
+
+    `link` is the page of what this is about, on this site ("/followups/17/"); group chats and
+    text messages get it as a full address (`LOUZHANG_BASE_URL`). `about` names the subject as
+    its owner does ("followup:17"), so the lines can be found again.
 
     Group chats get the text scrubbed of personal numbers and @ the recipients' work phones
     (where the platform can); an SMS gateway gets one message per recipient with a phone.
@@ -91,7 +103,7 @@ def announce(
     unique: dict[tuple[int, str], Recipient] = {(r.user.pk, r.role): r for r in recipients}
     people = {r.user.pk: r.user for r in unique.values()}
     Notification.objects.bulk_create([
-        Notification(user=user, followup=followup, title=title[:200], body=text, link=link)
+        Notification(user=user, about=about, title=title[:200], body=text, link=link)
         for user in people.values()
     ])
     deliveries: list[Delivery] = []
@@ -101,15 +113,15 @@ def announce(
         if not served:
             continue
         transport = TRANSPORTS[channel.kind]
-        base = {"title": title, "text": text, "link": link}
+        base = {"title": title, "text": text, "link": absolute_link(link)}
         if transport.per_recipient:
             for user in served.values():
                 if user.phone:
-                    deliveries.append(Delivery(channel=channel, followup=followup, message=base,
+                    deliveries.append(Delivery(channel=channel, about=about, message=base,
                                                recipient=user.phone, enqueued_at=now))
         else:
             mentions = sorted({u.phone for u in served.values() if u.phone}) if transport.mentions else []
-            deliveries.append(Delivery(channel=channel, followup=followup, enqueued_at=now,
+            deliveries.append(Delivery(channel=channel, about=about, enqueued_at=now,
                                        message={**base, "mentions": mentions}))
     created = Delivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in created if d.pk is not None]
@@ -143,10 +155,8 @@ def _read_channels(exact: list[str], compounds: list[str]) -> Iterator[tuple[str
 
 def holders_of(area: Area, roles: Sequence[str]) -> list[Recipient]:
     """Users holding one of `roles` over `area` (by an area grant or a police unit's beat)."""
-    from louzhang.followups.owners import grants_covering
-
-    return list({(g.user_id, g.role): Recipient(g.user, g.role)
-                 for g, _level in grants_covering(area, roles)}.values())
+    return list({(h.user.pk, h.role): Recipient(h.user, h.role)
+                 for h in holders_over(area, roles)}.values())
 
 
 def alert_raise(*, area: Area, roles: Sequence[str], title: str, text: str, link: str = "") -> list[Delivery]:

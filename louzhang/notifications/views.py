@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from louzhang.access.jurisdiction import jurisdiction_for
+from louzhang.access.roles import may_manage_channels
 from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.areas.models import Area
 from louzhang.notifications.models import RESIDENTS, ChannelKind, Delivery
 from louzhang.notifications.selectors import (
@@ -22,7 +23,6 @@ from louzhang.notifications.selectors import (
     channels_visible,
     deliveries_visible,
     inbox_for,
-    manages_channels,
 )
 from louzhang.notifications.services import (
     ChannelError,
@@ -48,7 +48,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 
 
 def _commander_only(request: HttpRequest) -> None:
-    if not manages_channels(request.user):
+    if not may_manage_channels(request.user):
         raise Http404("for commanders")
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from louzhang.accounts.policy import present
+from louzhang.access.masking import present
 from louzhang.identifiers import IdentifierError
 from louzhang.registry.selectors import access_vehicle, find_residents
 

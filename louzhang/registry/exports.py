@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
-from louzhang.accounts.policy import present
-from louzhang.areas.jurisdiction import scope
+from louzhang.access.jurisdiction import scope
+from louzhang.access.masking import present
 from louzhang.areas.models import Area
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record

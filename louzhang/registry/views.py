@@ -9,17 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.access.roles import may_import
 from louzhang.core.downloads import attachment
 from louzhang.registry.jobs import UploadError, access_import_job, import_job_create, import_jobs_of
 from louzhang.registry.models import ImportJob
 
-IMPORTING_ROLES = (Role.WARDEN, Role.COMMANDER)
-
 
 def _may_import(request: HttpRequest) -> None:
-    if jurisdiction_for(request.user, roles=IMPORTING_ROLES).is_empty:
+    if not may_import(request.user):
         raise Http404("imports are for wardens and commanders")
 
 

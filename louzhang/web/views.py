@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -12,30 +13,34 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from louzhang.access.areas import access_area, area_ancestors, area_children
+from louzhang.access.audit_log import audit_events_for
+from louzhang.access.jurisdiction import jurisdiction_for, scope
+from louzhang.access.masking import present
+from louzhang.access.roles import (
+    VIEWING_GATES,
+    may_browse_audit,
+    may_command,
+    may_import,
+    may_manage_channels,
+    may_print_passes,
+    roles_of,
+)
 from louzhang.accounts.models import Role
-from louzhang.accounts.policy import present, roles_of
-from louzhang.areas.jurisdiction import jurisdiction_for, scope
-from louzhang.areas.models import Level
-from louzhang.areas.selectors import (
-    access_area,
-    area_ancestors,
-    area_children,
+from louzhang.areas.models import Area, Level
+from louzhang.audit.models import AuditEvent
+from louzhang.checkpoints.models import Checkpoint
+from louzhang.checkpoints.selectors import checkpoints_overview, flagged_vehicles_today
+from louzhang.core.downloads import attachment
+from louzhang.followups.selectors import followup_counts
+from louzhang.gates.selectors import OVERVIEW_LIMIT, fevers_today, gates_for, gates_overview
+from louzhang.registry.exports import access_export_job, export_job_create, export_residents
+from louzhang.registry.selectors import (
     area_summaries,
+    find_residents,
     home_sections,
     household_members,
 )
-from louzhang.audit.models import AuditEvent
-from louzhang.audit.selectors import audit_events_for, can_browse_audit
-from louzhang.checkpoints.models import Checkpoint
-from louzhang.checkpoints.selectors import flagged_vehicles_today
-from louzhang.core.downloads import attachment
-from louzhang.followups.selectors import followup_counts, may_command
-from louzhang.gates.selectors import fevers_today, gates_for
-from louzhang.gates.views import PASS_PRINTING_ROLES
-from louzhang.notifications.selectors import manages_channels
-from louzhang.registry.exports import access_export_job, export_job_create, export_residents
-from louzhang.registry.selectors import find_residents
-from louzhang.registry.views import IMPORTING_ROLES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -57,10 +62,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "checkpoints": scope(Checkpoint.objects.select_related("area"), user)
         if Role.CHECKPOINT in roles_of(user) or user.is_superuser else [],
         "chart": chart,
-        "can_audit": can_browse_audit(user),
+        "can_audit": may_browse_audit(user),
         "followups": followup_counts(user),
-        "manages_channels": manages_channels(user),
-        "can_import": not jurisdiction_for(user, roles=IMPORTING_ROLES).is_empty,
+        "manages_channels": may_manage_channels(user),
+        "can_import": may_import(user),
         "gates": list(gates_for(user, roles=[Role.GATE])[:12]),
     }
     return render(request, "web/home.html", context)
@@ -79,10 +84,9 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
         "crumbs": area_ancestors(area),
         "children": area_summaries(user, children),
         "members": members,
-        "can_assign": may_command(user, area),
+        "can_assign": may_command(user, area.path),
         "compound_gates": list(area.gates.order_by("code")) if area.level == Level.COMPOUND else [],
-        "can_print_passes": area.level == Level.BUILDING
-        and jurisdiction_for(user, roles=PASS_PRINTING_ROLES).covers(area.path),
+        "can_print_passes": area.level == Level.BUILDING and may_print_passes(user, area.path),
     }
     return render(request, "web/area.html", context)
 
@@ -121,6 +125,39 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
+def gate_list(request: HttpRequest) -> HttpResponse:
+    """Today at the gates and checkpoints the user sees: the commander's and the warden's
+    overview, one row per gate (fevers first, then gates where nobody recorded anything).
+    Gate staff with one gate go straight to it."""
+    within = access_area(request.user, request.GET["area"]) if request.GET.get("area") else None
+    rows, total = gates_overview(request.user, within)
+    recordable = list(gates_for(request.user)[:2])
+    checkpoints = checkpoints_overview(request.user)
+    if within is None and total == 1 and len(recordable) == 1 and not checkpoints:
+        return redirect("gate", code=recordable[0].code)
+    narrower = _narrower(request.user, within) if total > OVERVIEW_LIMIT else None
+    return render(request, "web/gates_today.html", {
+        "rows": rows, "total": total, "limit": OVERVIEW_LIMIT, "within": within,
+        "narrower": narrower, "checkpoints": checkpoints,
+        "silent": sum(1 for r in rows if r.day.silent), "fevers": sum(r.day.fevers for r in rows),
+    })
+
+
+
+def _narrower(user: Any, within: Area | None) -> list[Area]:
+    """The areas to choose from when there are too many gates to list: the children of the
+    area in view, or of the user's one granted area, or their granted areas."""
+    if within is None:
+        held = jurisdiction_for(user, roles=VIEWING_GATES)
+        roots = list(Area.objects.filter(parent__isnull=True) if held.everything
+                     else Area.objects.filter(path__in=held.paths))
+        if len(roots) != 1:
+            return roots
+        within = roots[0]
+    return list(area_children(user, within))
+
+
+@login_required
 def today(request: HttpRequest) -> HttpResponse:
     """今日动态: fevers at the gates and key-region vehicles heading into the jurisdiction."""
     user = request.user
@@ -141,7 +178,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not can_browse_audit(user):
+    if not may_browse_audit(user):
         raise Http404("no audit log for this user")
     events = audit_events_for(user)
     action = request.GET.get("action", "")

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import louzhang.areas.fields
+import louzhang.core.paths
 from django.conf import settings
 from django.db import migrations, models
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('object_type', models.CharField(blank=True, max_length=50, verbose_name='object type')),
                 ('object_id', models.CharField(blank=True, max_length=64, verbose_name='object')),
                 ('summary', models.CharField(blank=True, max_length=300, verbose_name='summary')),
-                ('area_path', louzhang.areas.fields.PathField(blank=True, db_index=True, max_length=255)),
+                ('area_path', louzhang.core.paths.PathField(blank=True, db_index=True, max_length=255)),
                 ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
                 ('detail', models.JSONField(blank=True, default=dict)),
                 ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),

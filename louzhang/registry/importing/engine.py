@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from louzhang.areas.jurisdiction import EVERYTHING, Jurisdiction, jurisdiction_for
+from louzhang.access.jurisdiction import EVERYTHING, Jurisdiction, jurisdiction_for
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from louzhang.areas.jurisdiction import Jurisdiction
+from louzhang.access.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area, Level, build_path
 from louzhang.core.sql import insert
 from louzhang.identifiers import IdentifierError

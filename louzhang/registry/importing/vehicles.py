@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from louzhang.areas.jurisdiction import Jurisdiction
+from louzhang.access.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area
 from louzhang.core.sql import insert
 from louzhang.identifiers.id_numbers import parse_id_number

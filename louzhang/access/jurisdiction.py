@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import Q
 
-from louzhang.areas.fields import SEPARATOR
+from louzhang.access.grants import holdings
+from louzhang.accounts.models import Grant
+from louzhang.core.paths import AreaPath
 
 M = TypeVar("M", bound=models.Model)
 _WELL_FORMED = re.compile(r"^/(?:[^/]+/)+$")
@@ -54,13 +56,13 @@ class Jurisdiction:
 
     def covers(self, path: str) -> bool:
         """The area with this path is inside the jurisdiction."""
-        return self.everything or any(path.startswith(p) for p in self.paths)
+        return self.everything or any(AreaPath(p).contains(path) for p in self.paths)
 
     def leads_to(self, path: str) -> bool:
         """The area with this path is an ancestor of a granted area: its name may be shown as
         context (breadcrumbs, navigation) but nothing beneath it outside the grants."""
         return not self.everything and any(
-            p.startswith(path) and p != path for p in self.paths
+            AreaPath(path).step_towards(p) is not None for p in self.paths
         )
 
     def navigable(self, path: str) -> bool:
@@ -69,18 +71,13 @@ class Jurisdiction:
     def q_in_reach(self, field: str, level: int) -> Q:
         """Like `q`, and also the areas of `level` (e.g. compounds) that a deeper grant lies in:
         a building's warden reaches the compound's gates and what drives into the compound."""
-        above = {SEPARATOR.join(p.split(SEPARATOR)[: level + 1]) + SEPARATOR
-                 for p in self.paths if p.count(SEPARATOR) > level + 1}
+        above = {AreaPath(p).ancestor(level) for p in self.paths if AreaPath(p).depth > level}
         return self.q(field) | Q(**{f"{field}__in": above}) if above else self.q(field)
 
     def next_steps_below(self, path: str) -> set[str]:
         """Paths of the children of `path` on the way down to a granted area."""
-        steps = set()
-        for granted in self.paths:
-            if granted.startswith(path) and granted != path:
-                rest = granted[len(path):].split(SEPARATOR, 1)[0]
-                steps.add(path + rest + SEPARATOR)
-        return steps
+        steps = {AreaPath(path).step_towards(granted) for granted in self.paths}
+        return {str(step) for step in steps if step is not None}
 
 
 EVERYTHING = Jurisdiction(everything=True, paths=())
@@ -103,39 +100,19 @@ def jurisdiction_for(user: Any, roles: Iterable[str] | None = None) -> Jurisdict
     return cache[key]
 
 
-def forget_jurisdiction(user: Any) -> None:
-    """Drop what this request remembered of the user's grants (after granting a role)."""
-    for key in ("_lz_grants", "_lz_jurisdiction", "_lz_roles"):
-        user.__dict__.pop(key, None)
-
-
 def _granted_paths(user: Any, roles: tuple[str, ...] | None) -> list[str]:
     return [path for role, path in _grants(user) if roles is None or role in roles]
 
 
 def _grants(user: Any) -> list[tuple[str, str]]:
-    """(role, area path) of every grant of the user, loaded once per request: a page asks for
-    the jurisdiction of several role sets (who sees what in full, who may act …)."""
+    """(role, area path) of every grant of the user, read once per request: a page asks for
+    the jurisdiction of several role sets (who sees what in full, who may act …). Kept under
+    an `_lz_` key of the user, which `accounts.services.forget_grants` drops."""
     cached: list[tuple[str, str]] | None = user.__dict__.get("_lz_grants")
-    if cached is not None:
-        return cached
-    from louzhang.accounts.models import Grant
-    from louzhang.areas.models import PoliceUnit
-
-    found: list[tuple[str, str]] = []
-    unit_roles: dict[int, list[str]] = {}
-    for role, path, unit_id in Grant.objects.filter(user=user).values_list("role", "area__path", "police_unit_id"):
-        if path is not None:
-            found.append((role, path))
-        else:
-            unit_roles.setdefault(unit_id, []).append(role)
-    if unit_roles:
-        units = PoliceUnit.objects.filter(id__in=unit_roles).select_related("area")
-        for unit in units.prefetch_related("communities"):
-            for area in unit.jurisdiction_areas():
-                found.extend((role, area.path) for role in unit_roles[unit.pk])
-    user.__dict__["_lz_grants"] = found
-    return found
+    if cached is None:
+        cached = [(h.role, h.path) for h in holdings(Grant.objects.filter(user=user))]
+        user.__dict__["_lz_grants"] = cached
+    return cached
 
 
 def scope(queryset: models.QuerySet[M], user: Any, roles: Iterable[str] | None = None) -> models.QuerySet[M]:

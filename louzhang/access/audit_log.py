@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
+from louzhang.access.jurisdiction import jurisdiction_for
+from louzhang.access.roles import COMMANDING
 from louzhang.audit.models import AuditEvent
 
 
@@ -15,11 +15,8 @@ def audit_events_for(user: Any) -> QuerySet[AuditEvent]:
     """Events about objects in the user's commander jurisdiction; events tied to no area
     (log-ins, tokens) only for superusers."""
     events = AuditEvent.objects.all()
-    jurisdiction = jurisdiction_for(user, roles=[Role.COMMANDER])
+    jurisdiction = jurisdiction_for(user, roles=COMMANDING)
     if jurisdiction.everything:
         return events
     return events.exclude(area_path="").filter(jurisdiction.q("area_path"))
 
-
-def can_browse_audit(user: Any) -> bool:
-    return not jurisdiction_for(user, roles=[Role.COMMANDER]).is_empty

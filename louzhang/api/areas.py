@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from louzhang.access.areas import access_area, area_children, area_roots
 from louzhang.areas.models import Area, Level
-from louzhang.areas.selectors import access_area, area_children, area_roots
 
 router = Router(tags=["areas"])
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from django.db import models
 
+from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.accounts.models import Role
-from louzhang.areas.jurisdiction import jurisdiction_for
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
 from louzhang.core.personal import Sensitivity, mask, personal_fields
@@ -100,13 +100,4 @@ def present(
         )
     return result
 
-
-def roles_of(user: Any) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    cache: set[str] | None = user.__dict__.get("_lz_roles")
-    if cache is None:
-        cache = set(user.grants.values_list("role", flat=True))
-        user.__dict__["_lz_roles"] = cache
-    return cache
 
