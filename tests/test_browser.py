@@ -182,10 +182,32 @@ def test_a_checkpoint_officer_inspects_a_wuhan_car_at_night(server: Served, phon
     phone.fill("#temperatures", "36.5 36.8")
     phone.get_by_role("button", name="放行").click()
     warning = phone.locator(".messages .warning").inner_text()
-    assert "鄂A12345 来自重点地区（湖北省武汉市）" in warning
+    assert "鄂A12345 来自重点地区（武汉市）：已为 保利百合 生成跟进任务" in warning
     assert phone.locator(".gate-latest li.fever").first.inner_text().startswith("鄂A12345 湖北省武汉市 · 放行")
     assert "今日：检查车辆 1 · 重点地区 1" in phone.locator("[data-today]").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_checkpoint_form_refused_keeps_what_was_typed(server: Served, phone: Any) -> None:
+    """A mistyped plate at night: the page says what is wrong, keeps everything else, and the
+    cursor waits in the plate field; the destination may be the compound's name."""
+    log_in(phone, server, "checkpoint")
+    phone.get_by_role("link", name="达拉特旗进城检查站（24小时）").click()
+    phone.fill("#plate", "鄂AI2345")  # I is never used on plates
+    phone.fill("#origin", "湖北省孝感市")
+    phone.fill("#destination", "保利百合")
+    phone.fill("#temperatures", "36,6 36.9")
+    phone.get_by_role("button", name="劝返").click()
+    assert "未登记" in phone.locator("[role=alert]").first.inner_text()
+    assert "I 和 O" in phone.locator("#plate_error").inner_text()
+    assert phone.input_value("#origin") == "湖北省孝感市" and phone.input_value("#destination") == "保利百合"
+    assert phone.input_value("#temperatures") == "36,6 36.9" and phone.input_value("#plate") == "鄂AI2345"
+    assert phone.evaluate("document.activeElement.id") == "plate"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.fill("#plate", "鄂K12345")
+    phone.get_by_role("button", name="劝返").click()
+    assert "鄂K12345 来自重点地区（湖北省）。" in phone.locator(".messages .warning").inner_text()
+    assert phone.input_value("#plate") == "" and phone.input_value("#destination") == ""
 
 
 def _pass_of(server: Served, household: str) -> str:

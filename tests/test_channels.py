@@ -39,7 +39,7 @@ def _fever(subject: str = "h1", area: str = BAOLI_34_2_6W, summary: str = "保�
 def _channel(kind: str, url: str, *, secret: str = "", roles: tuple[str, ...] = ("warden",),
              area: str = DONGHE, options: dict[str, Any] | None = None) -> Channel:
     return channel_add(name=f"{kind}-{area}-{len(url)}-{','.join(roles)}", kind=kind, url=url,
-                       area_code=area, roles=roles, secret=secret, options=options)
+                       area_code=area, roles=roles, secret=secret, options=options, actor=None)
 
 
 def test_wecom_text_exact_payload_at_the_warden_and_no_personal_numbers(receiver: Receiver, warden: User, worker: InlineWorker) -> None:
@@ -243,17 +243,17 @@ def test_a_follow_up_is_announced_only_where_its_area_and_the_owners_role_match(
 
 def test_channel_add_refuses_what_would_never_work(db: None) -> None:
     with pytest.raises(ChannelError, match="unknown channel kind"):
-        channel_add(name="x", kind="wechat", url="https://a/b", area_code=DONGHE)
+        channel_add(name="x", kind="wechat", url="https://a/b", area_code=DONGHE, actor=None)
     with pytest.raises(ChannelError, match="http"):
-        channel_add(name="x", kind="wecom", url="ftp://a/b", area_code=DONGHE)
+        channel_add(name="x", kind="wecom", url="ftp://a/b", area_code=DONGHE, actor=None)
     with pytest.raises(ChannelError, match="unknown area"):
-        channel_add(name="x", kind="wecom", url="https://a/b", area_code="999999")
+        channel_add(name="x", kind="wecom", url="https://a/b", area_code="999999", actor=None)
     with pytest.raises(ChannelError, match="signing secret"):
-        channel_add(name="x", kind="dingtalk", url="https://a/b?access_token=t", area_code=DONGHE)
+        channel_add(name="x", kind="dingtalk", url="https://a/b?access_token=t", area_code=DONGHE, actor=None)
     with pytest.raises(ChannelError, match="unknown role"):
-        channel_add(name="x", kind="wecom", url="https://a/b", area_code=DONGHE, roles=["boss"])
+        channel_add(name="x", kind="wecom", url="https://a/b", area_code=DONGHE, roles=["boss"], actor=None)
     with pytest.raises(ChannelError, match="format"):
-        channel_add(name="x", kind="wecom", url="https://a/b", area_code=DONGHE, options={"format": "html"})
+        channel_add(name="x", kind="wecom", url="https://a/b", area_code=DONGHE, options={"format": "html"}, actor=None)
 
 
 def test_channels_page_is_for_commanders_of_the_area(commander: User, warden: User, warden_jy: User) -> None:
@@ -271,7 +271,7 @@ def test_channels_page_is_for_commanders_of_the_area(commander: User, warden: Us
 
 def test_a_residents_group_never_gets_staff_work(receiver: Receiver, warden: User, worker: InlineWorker) -> None:
     residents = _channel("webhook", f"{receiver.url}/baoli-residents", roles=("resident",), area=BAOLI)
-    staff = channel_add(name="东河区全体", kind="webhook", url=f"{receiver.url}/all-staff", area_code=DONGHE)
+    staff = channel_add(name="东河区全体", kind="webhook", url=f"{receiver.url}/all-staff", area_code=DONGHE, actor=None)
     _fever()
     worker.run()
     assert [r.path for r in receiver.requests] == ["/all-staff"]
@@ -279,21 +279,21 @@ def test_a_residents_group_never_gets_staff_work(receiver: Receiver, warden: Use
     assert staff.roles == []
     with pytest.raises(ChannelError, match="residents only"):
         channel_add(name="mixed", kind="webhook", url=f"{receiver.url}/x", area_code=BAOLI,
-                    roles=["resident", "warden"])
+                    roles=["resident", "warden"], actor=None)
 
 
 def test_a_channel_switched_off_sends_nothing_more(receiver: Receiver, warden: User, commander: User, worker: InlineWorker) -> None:
     channel = _channel("webhook", f"{receiver.url}/leaked")
     _fever()
     client = web_client(commander)
-    assert client.post(f"/channels/{channel.pk}/toggle").status_code == 302
+    assert client.post(f"/channels/{channel.pk}/toggle", {"active": "off"}).status_code == 302
     worker.run()
     assert receiver.requests == []
     delivery = Delivery.objects.get(channel=channel)
     assert delivery.state == Delivery.State.DEAD and delivery.last_error == "channel switched off"
     _fever("another")
     assert Delivery.objects.filter(channel=channel).count() == 1  # none queued on a channel that is off
-    assert web_client(warden).post(f"/channels/{channel.pk}/toggle").status_code == 404
+    assert web_client(warden).post(f"/channels/{channel.pk}/toggle", {"active": "on"}).status_code == 404
 
 
 def test_wecom_too_long_is_sent_again_shorter_not_as_it_was(receiver: Receiver, worker: InlineWorker, db: None) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from louzhang.registry.models import ImportJob, Resident
-from tests.conftest import InlineWorker, web_client
+from tests.conftest import BAOLI, InlineWorker, web_client
 from tests.test_import_residents import HEADER, LI, WANG, ZHANG, xlsx
 
 
@@ -72,15 +75,34 @@ def test_a_file_that_cannot_be_imported_says_why(warden, worker: InlineWorker, t
     assert "表头" in client.get(f"/imports/{job.pk}/").content.decode()
 
 
-def test_running_a_job_again_after_a_lost_worker_changes_nothing(warden, worker: InlineWorker, tmp_path):
-    from louzhang.registry.jobs import import_job_run
+def test_a_worker_killed_during_an_import_runs_it_again_and_that_changes_nothing(
+        warden, worker: InlineWorker, tmp_path):
+    from louzhang.registry.importing.residents import import_residents
+    from louzhang.worker.jobs import held_by, job_start
 
     path = xlsx(tmp_path / "again.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 602, "常住", "", ""]])
-    _upload(web_client(warden), path)
+    client = web_client(warden)
+    _upload(client, path)
     job = ImportJob.objects.get()
-    ImportJob.objects.filter(pk=job.pk).update(state="running")  # a worker died half way
-    assert import_job_run(job_id=job.pk) == "done"
-    assert Resident.objects.filter(id_number=ZHANG).count() == 1
-    worker.run()  # the queued task runs too: the job is finished, nothing happens twice
+    with held_by("killed-worker"):  # a worker takes the job, imports the rows, and is killed
+        assert job_start(ImportJob, job_id=job.pk) is not None
+    import_residents(path, actor=warden)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):  # it never beats again
+        worker.run()
     job.refresh_from_db()
-    assert job.state == "done" and job.created == 1
+    assert (job.state, job.attempts, job.created, job.unchanged) == ("done", 2, 0, 1)
+    assert Resident.objects.filter(id_number=ZHANG).count() == 1
+    assert 'data-count="unchanged">1<' in client.get(f"/imports/{job.pk}/").content.decode()
+
+
+def test_a_refused_upload_keeps_what_the_warden_chose(warden, tmp_path):
+    client = web_client(warden)
+    wrong = tmp_path / "车辆.docx"
+    wrong.write_bytes(b"PK\x03\x04 not a spreadsheet")
+    page = _upload(client, wrong, kind="vehicles", compound=BAOLI).content.decode()
+    assert "请使用 .csv 或 .xlsx 文件" in page
+    assert '<option value="vehicles" selected>' in page
+    assert f'value="{BAOLI}"' in page
+    no_file = client.post("/imports/", {"kind": "vehicles", "compound": BAOLI}).content.decode()
+    assert "请选择要上传的文件" in no_file and '<option value="vehicles" selected>' in no_file
+    assert f'value="{BAOLI}"' in no_file and not ImportJob.objects.exists()

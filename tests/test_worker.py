@@ -126,7 +126,8 @@ def test_channel_add_per_the_api_contract(cli_env: dict[str, str]) -> None:
 
 def test_serve_warns_when_no_worker_has_been_seen(db: None) -> None:
     from django.utils import timezone
-    from louzhang.core.management.commands.serve import _warn_without_worker
+
+    from louzhang.ops.management.commands.serve import _warn_without_worker
 
     lines: list[str] = []
     assert not _warn_without_worker(lines.append)

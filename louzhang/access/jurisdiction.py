@@ -35,7 +35,7 @@ class Jurisdiction:
         for path in sorted(set(paths)):
             if not _WELL_FORMED.match(path):
                 raise ValueError(f"malformed area path {path!r}")
-            if not minimal or not path.startswith(minimal[-1]):
+            if not minimal or not AreaPath(minimal[-1]).contains(path):
                 minimal.append(path)
         return cls(everything=False, paths=tuple(minimal))
 

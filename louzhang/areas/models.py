@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from louzhang.core.paths import SEPARATOR, PathField
+from louzhang.core.paths import AreaPath, PathField
 
 
 class Level(models.IntegerChoices):
@@ -78,19 +78,16 @@ class Area(models.Model):
         return self.name
 
     @property
-    def level_enum(self) -> Level:
-        return Level(self.level)
+    def area_path(self) -> AreaPath:
+        return AreaPath(self.path)
 
-    def ancestor_paths(self) -> list[str]:
+    def ancestor_paths(self) -> list[AreaPath]:
         """Paths of the ancestors, root first (not including this area)."""
-        parts = self.path.strip(SEPARATOR).split(SEPARATOR)
-        return [SEPARATOR + SEPARATOR.join(parts[:i]) + SEPARATOR for i in range(1, len(parts))]
+        return AreaPath(self.path).ancestors()
 
 
-def build_path(parent: Area | None, code: str) -> str:
-    if SEPARATOR in code:
-        raise ValueError(f"area code may not contain {SEPARATOR!r}: {code!r}")
-    return (parent.path if parent else SEPARATOR) + code + SEPARATOR
+def build_path(parent: Area | None, code: str) -> AreaPath:
+    return AreaPath(parent.path).child(code) if parent else AreaPath.of(code)
 
 
 class PoliceUnit(models.Model):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from louzhang.areas.models import Area, Level, build_path
 
 
@@ -21,13 +19,3 @@ def area_create(*, code: str, name: str, level: Level, parent: Area | None, ordi
         code=code, name=name, level=level, parent=parent, path=build_path(parent, code), ordinal=ordinal
     )
 
-
-def area_ensure(*, code: str, name: str, level: Level, parent: Area | None, ordinal: int = 0) -> Area:
-    """The area with this code, created if missing (idempotent loaders)."""
-    existing = Area.objects.filter(code=code).first()
-    if existing is not None:
-        if existing.parent_id != (parent.pk if parent else None) or existing.level != level:
-            raise AreaError(f"area {code} exists elsewhere in the tree ({existing.path})")
-        return existing
-    with transaction.atomic():
-        return area_create(code=code, name=name, level=level, parent=parent, ordinal=ordinal)

@@ -10,7 +10,7 @@ from django.http import Http404
 
 from louzhang.access.jurisdiction import jurisdiction_for, scope
 from louzhang.access.roles import RECORDING_AT_CHECKPOINTS
-from louzhang.areas.models import Level
+from louzhang.areas.models import Area, Level
 from louzhang.checkpoints.models import Checkpoint, VehicleInspection
 from louzhang.core.clock import today_start
 from louzhang.core.thresholds import fever_threshold
@@ -84,3 +84,36 @@ def checkpoints_overview(user: Any) -> list[CheckpointRow]:
     rows = [CheckpointRow(c, days[c.pk]) for c in found]
     rows.sort(key=lambda r: (-r.day.key_region, -r.day.fevers, r.checkpoint.code))
     return rows
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """The compounds a typed destination may mean (see `destinations_named`)."""
+
+    found: list[Area]
+    #: True: `found` has the code or the exact name typed; False: names containing it
+    exact: bool
+
+
+def destinations_named(text: str, *, limit: int = 5) -> Destinations:
+    """The compounds of the whole tree a car may be bound for that `text` names: the compound
+    with that code; else those called exactly so; else up to `limit` whose name contains it.
+    A checkpoint at the city's edge sends cars anywhere inside, and its officers hold only the
+    checkpoint's own area, so the search is not limited to their jurisdiction (devices name
+    any compound by its code the same way)."""
+    text = text.strip()
+    compounds = Area.objects.filter(level=Level.COMPOUND)
+    by_code = compounds.filter(code=text).first()
+    if by_code is not None:
+        return Destinations([by_code], exact=True)
+    called = list(compounds.filter(name=text).order_by("path"))
+    if called:
+        return Destinations(called, exact=True)
+    return Destinations(list(compounds.filter(name__contains=text).order_by("path")[:limit]), exact=False)
+
+
+def key_region_name(inspection_id: int) -> str:
+    """The name of the key region an inspection was flagged for ("" if none)."""
+    name = (VehicleInspection.objects.filter(pk=inspection_id)
+            .values_list("key_region__name", flat=True).first())
+    return name or ""

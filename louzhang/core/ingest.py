@@ -1,13 +1,45 @@
-"""Batches of records from devices: the form they are posted in, each record checked on its own."""
+"""Batches of records from devices: the form they are posted in, and the one pipeline every kind
+of device record goes through (gate checks, vehicle checks; visits, check-ins … next).
+
+`DeviceBatch.ingest` runs a batch through the same five steps whatever the records are:
+
+1. **parse** each record against the domain's schema (`validate_each`);
+2. **de-duplicate** by `client_id`: a record this device user stored before, or a repeat inside
+   the batch, is answered `duplicate` with the stored (or the first) record's id;
+3. **check** each remaining record on its own (`check`, the domain's): the valid ones go on,
+   the others are answered `rejected` with their errors — one bad record never costs the
+   batch its good ones;
+4. **prepare** (the domain's `prepare`), before any lock: each record's event for the rules,
+   and what the rules will read read ahead (`Rules.prepare`);
+5. **store** (the domain's `store`) and **fire** the rules (`Rules.fire`) in one transaction,
+   run again if the database picked it to break a deadlock (`atomic_with_retry`).
+
+Steps 4 and 5 run inside `remembered()`, so who answers for an area is read once per batch.
+The domain hands its rules down as two callables (`Rules`): the rule engine lives on a floor
+above this one.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from louzhang.core.memo import remembered
+from louzhang.core.transactions import atomic_with_retry
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,3 +83,186 @@ def results_response(results: list[dict[str, Any]]) -> HttpResponse:
     cost as much as checking the records on the way in."""
     return HttpResponse(json.dumps({"results": results}, ensure_ascii=False),
                         content_type="application/json")
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+
+Status = Literal["created", "duplicate", "rejected"]
+Errors = list[dict[str, Any]]
+
+
+def error(loc: list[Any], msg: str) -> dict[str, Any]:
+    """One of a record's errors, as API.md gives them: `{"loc": [...], "msg": ...}`."""
+    return {"loc": loc, "msg": msg}
+
+
+class DeviceRecordIn(BaseModel):
+    """What every device record carries: its `client_id`, unique per device (API.md: a record
+    sent again is answered `duplicate` and stored once)."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_id: str = Field(min_length=1, max_length=64)
+
+
+@dataclass
+class Result:
+    """The answer to one record of a batch (API.md): its position, `created`, `duplicate` (with
+    the stored record's id) or `rejected` (with errors), and the rules it fired. A domain that
+    answers more (a vehicle check: the plate's region …) adds its fields in a subclass."""
+
+    index: int
+    status: Status
+    id: int | None = None
+    errors: Errors = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Checked(Protocol):
+    """A record that passed its checks, with what checking found (its gate, its plate …)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+
+In = TypeVar("In", bound=DeviceRecordIn)
+V = TypeVar("V", bound=Checked)
+#: an event for the rules: a frozen dataclass with a `record_id` (0 until the record is stored)
+E = TypeVar("E", bound="DataclassInstance")
+R = TypeVar("R", bound=Result)
+
+
+@dataclass(frozen=True)
+class Rules(Generic[E]):
+    """The rules on one kind of event, as the domain hands them down: `prepare` reads ahead what
+    acting on the events will read and says which of them fire anything (positions);
+    `fire` acts on the events inside the transaction and says, for each, what fired (objects
+    with the `rule` name, and `followup` where one was opened or counted on)."""
+
+    event: str
+    prepare: Callable[[str, Sequence[E]], set[int]]
+    fire: Callable[[str, Sequence[E]], Sequence[Sequence[Any]]]
+
+
+class DeviceBatch(ABC, Generic[In, V, E, R]):
+    """One batch of records from the device user `user`, run through the pipeline (see the
+    module's docstring). A domain says what its records are (`schema`, `model` — a table with
+    `recorded_by` and `client_id`, unique together —, `result`, `rules`) and fills in the hooks
+    `look_up`, `check`, `prepare` and `store` (and `created` when its results say more)."""
+
+    schema: type[In]
+    model: type[Model]
+    result: type[R]
+    rules: Rules[E]
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        #: a record later than this is refused: the device's clock is wrong
+        self.latest = timezone.now() + timedelta(minutes=10)
+
+    def ingest(self, records: list[Any]) -> list[R]:
+        """Every record of the batch answered, in the order sent."""
+        parsed, invalid = validate_each(self.schema, records)
+        results: dict[int, R] = {index: self.result(index, "rejected", errors=errors)
+                                 for index, errors in invalid.items()}
+        stored = self._stored({record.client_id for _index, record in parsed})
+        self.look_up([record for _index, record in parsed])
+        valid: list[V] = []
+        first: dict[str, int] = {}  # client_id -> index of its first valid record in the batch
+        repeats: dict[int, int] = {}  # index of a repeat -> index of that first record
+        for index, record in parsed:
+            if record.client_id in stored:
+                results[index] = self.result(index, "duplicate", id=stored[record.client_id])
+            elif record.client_id in first:
+                results[index] = self.result(index, "duplicate")
+                repeats[index] = first[record.client_id]
+            else:
+                checked = self.check(index, record)
+                if isinstance(checked, list):
+                    results[index] = self.result(index, "rejected", errors=checked)
+                else:
+                    first[record.client_id] = index
+                    valid.append(checked)
+        if valid:
+            with remembered():
+                events = self.prepare(valid)
+                # what acting on the rules will read (who answers, where, which channels) is read
+                # now, before the transaction: SQLite has one writer, and it holds the lock for less
+                firing = self.rules.prepare(self.rules.event, [event for _item, event in events])
+                results.update(atomic_with_retry(lambda: self._store(valid, events, firing)))
+        for repeat, first_index in repeats.items():
+            results[repeat].id = results[first_index].id
+        return [results[index] for index in range(len(records))]
+
+    def _stored(self, client_ids: Sequence[str] | set[str]) -> dict[str, int]:
+        """The ids of the records with these client_ids this device user has stored, by client_id."""
+        if not client_ids:
+            return {}
+        return dict(self.model._default_manager.filter(
+            recorded_by=self.user, client_id__in=client_ids).values_list("client_id", "id"))
+
+    def _store(self, valid: list[V], events: list[tuple[V, E]], firing: set[int]) -> dict[int, R]:
+        # in client_id order: two resends of one device's batch insert the same keys in the same
+        # order, and neither waits for a key the other holds while holding one it waits for
+        ids = self.store(sorted(valid, key=lambda item: item.client_id))
+        results: dict[int, R] = {}
+        if len(ids) < len(valid):
+            # a resend of the same records racing this batch stored these first: they are theirs
+            theirs = self._stored([item.client_id for item in valid if item.client_id not in ids])
+            for item in valid:
+                if item.client_id not in ids:
+                    results[item.index] = self.result(item.index, "duplicate", id=theirs.get(item.client_id))
+        # rules are plain functions of their event: only those that fired in `prepare` fire now
+        positions = [p for p in sorted(firing) if events[p][0].client_id in ids]
+        fired = dict(zip(positions, self.rules.fire(self.rules.event, [
+            replace(events[p][1], record_id=ids[events[p][0].client_id]) for p in positions
+        ]), strict=True))
+        for position, (item, _event) in enumerate(events):
+            if item.client_id in ids:
+                results[item.index] = self.created(item, ids[item.client_id], fired.get(position, ()))
+        return results
+
+    # --- the domain's hooks ---
+
+    @abstractmethod
+    def look_up(self, records: list[In]) -> None:
+        """Read, once for the batch, what checking compares the records with (their gates,
+        checkpoints, passes, the user's jurisdiction)."""
+
+    @abstractmethod
+    def check(self, index: int, record: In) -> V | Errors:
+        """The record at `index`, checked: what it names, found; or its errors."""
+
+    @abstractmethod
+    def prepare(self, valid: list[V]) -> list[tuple[V, E]]:
+        """Before the transaction, without locks: each valid record with its event (`record_id`
+        0), in the order the rules are to see them — the order of their subjects, so that two
+        batches over the same subjects take their locks in the same order (no deadlock)."""
+
+    @abstractmethod
+    def store(self, valid: list[V]) -> dict[str, int]:
+        """Inside the transaction: write the records (and what belongs to them) and return the
+        ids of those written, by client_id. A record a concurrent resend wrote first is left out
+        (`ON CONFLICT DO NOTHING`): the pipeline answers it `duplicate`. May run more than once
+        (`atomic_with_retry`): write only to the database."""
+
+    def created(self, item: V, record_id: int, fired: Sequence[Any]) -> R:
+        """The answer to a record stored now, with what its rules did."""
+        return self.result(item.index, "created", id=record_id,
+                           alerts=sorted({f.rule for f in fired}) if fired else [])
+
+    # --- for the hooks ---
+
+    def too_late(self, at: datetime) -> bool:
+        """`at` is later than a device's clock can be off by (see `future_error`)."""
+        return at > self.latest
+
+
+def future_error() -> dict[str, Any]:
+    """The error of a record timed in the future (`DeviceBatch.too_late`)."""
+    return error(["at"], _("time is in the future: check the device clock"))

@@ -9,7 +9,7 @@ area names), never the state the batch itself changes (open follow-ups).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ def memo(name: str) -> dict[Any, Any] | None:
     return None if current is None else current.setdefault(name, {})
 
 
-def by_path(name: str, paths: list[str],
+def by_path(name: str, paths: Sequence[str],
             read: Callable[[list[str], list[str]], Iterable[tuple[str, T]]], *,
             subtrees_at: int | None = None) -> dict[str, list[T]]:
     """What is held at each of the area `paths` (grants, channels …), as `read(exact, whole)`
@@ -53,7 +53,7 @@ def by_path(name: str, paths: list[str],
     read_below: dict[str, bool] | None = memo(name + ":subtrees")
     if found is None or read_below is None:
         result: dict[str, list[T]] = {p: [] for p in paths}
-        for path, item in read(paths, []):
+        for path, item in read(list(paths), []):
             result[path].append(item)
         return result
 

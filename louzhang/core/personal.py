@@ -48,17 +48,11 @@ class PersonalFieldMixin:
 
 if TYPE_CHECKING:
     _CharField = models.CharField[str, str]
-    _TextField = models.TextField[str, str]
 else:
     _CharField = models.CharField
-    _TextField = models.TextField
 
 
 class PersonalCharField(PersonalFieldMixin, _CharField):
-    pass
-
-
-class PersonalTextField(PersonalFieldMixin, _TextField):
     pass
 
 

@@ -83,3 +83,30 @@ def db_datetime(value: datetime) -> Any:
     if connection.vendor == "sqlite":
         return str(value.astimezone(UTC).replace(tzinfo=None))
     return value
+
+
+def update_later(model: Any, column: str, values: dict[int, datetime]) -> None:
+    """Set the datetime `column` of each row of `model` (by primary key) to its value in
+    `values`, where the row holds none yet or an earlier one (a car's last sighting): the rows
+    in key order, on PostgreSQL in one statement of arrays unnested, on SQLite (no round trips
+    to save) in one executemany."""
+    if not values:
+        return
+    ops = connection.ops
+    table, pk = ops.quote_name(model._meta.db_table), ops.quote_name(model._meta.pk.column)
+    field = model._meta.get_field(column)
+    name = ops.quote_name(field.column)
+    keys = sorted(values)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET {name} = v.value FROM unnest(%s::{model._meta.pk.db_type(connection)}[], "  # noqa: S608
+                f"%s::{field.db_type(connection)}[]) AS v(key, value) "
+                f"WHERE {table}.{pk} = v.key AND ({table}.{name} IS NULL OR {table}.{name} < v.value)",
+                [keys, [values[key] for key in keys]],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {name} = %s WHERE {pk} = %s AND ({name} IS NULL OR {name} < %s)",  # noqa: S608
+                [(db_datetime(values[key]), key, db_datetime(values[key])) for key in keys],
+            )

@@ -22,7 +22,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from louzhang.accounts.models import Grant, Role, User
-from louzhang.areas.models import Area, Level
+from louzhang.areas.models import Area, Level, build_path
 from louzhang.core.sql import insert
 from louzhang.demo.city import CITIES, GIVEN_F, GIVEN_M, SURNAMES, build_demo_city, make_id_number
 from louzhang.registry.importing.engine import ids_by_code
@@ -122,7 +122,7 @@ def _areas(scale: CityScale) -> list[str]:
         known = ids_by_code(wanted)
         parents = {p.code: p for p in Area.objects.filter(code__in={v[2] for v in wanted.values()})}
         rows = [
-            (code, name, lvl, parents[parent].pk, f"{parents[parent].path}{code}/", ordinal)
+            (code, name, lvl, parents[parent].pk, build_path(parents[parent], code), ordinal)
             for code, (name, lvl, parent, ordinal) in wanted.items() if code not in known
         ]
         with transaction.atomic():

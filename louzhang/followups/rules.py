@@ -4,23 +4,30 @@ A rule is a plain function from an event to outcomes; it decides, the engine act
 rules short, readable and testable without a database::
 
     @rule("fever", on="gate_check.created")
-    def fever(event: GateCheckCreated) -> Iterator[Outcome]:
-        if event.temperature >= settings.LOUZHANG_FEVER_THRESHOLD:
-            yield OpenFollowUp(kind="fever", subject=("household", event.household_code), ...)
-            yield Alert(area=event.compound, roles=("health",), title=..., text=...)
+    def fever(event: GateCheckEvent) -> Iterator[Outcome]:
+        if event.temperature < fever_threshold():
+            return
+        household = event.household
+        yield OpenFollowUp(kind="fever", subject_type="household", subject_id=household.code,
+                           area=household, summary=..., action=..., due_in=timedelta(minutes=30))
+        yield Alert(area=household, roles=(Role.HEALTH,), title=..., text=...)
 
-`rules_fire(name, event)` runs every rule registered for the event inside the caller's
-transaction, so follow-ups and their notifications commit with the event or not at all.
-Summaries and alert texts go to group chats: compose them from masked values only.
+(the real one, in `gates/rules.py`, also handles visitors). `rules_fire(name, event)` and
+`rules_fire_many(name, events)` run every rule registered for the event inside the caller's
+transaction, so follow-ups and their notifications commit with the event or not at all;
+`rules_prepare` reads ahead what they will read, before that transaction. Summaries and alert
+texts go to group chats: compose them from masked values only.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -160,6 +167,24 @@ def _open_for(decided: Sequence[tuple[str, Outcome]]) -> dict[tuple[str, str, st
     return {key: f for f in found if (key := (f.rule, f.subject_type, f.subject_id)) in keys}
 
 
+def _subjects_lock(keys: set[tuple[str, str, str]]) -> None:
+    """On PostgreSQL, lock the follow-up subjects (rule, type, id) a batch is about to open or
+    count on, until its transaction ends, all in one order (of a stable hash of each).
+
+    Two batches over the same subjects then meet at the first subject they share, and the
+    second waits there for the first to commit. Without it each could hold a follow-up the other
+    needs — one just opened, one just counted on after losing the race to open it — until the
+    database broke the deadlock by aborting one (run again by `atomic_with_retry`, a second
+    later). SQLite has one writer at a time and needs none of this."""
+    if not keys or connection.vendor != "postgresql":
+        return
+    locks = sorted({int.from_bytes(hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest(),
+                                   "big", signed=True) for key in keys})
+    with connection.cursor() as cursor:
+        # unnest yields the sorted array in order; a volatile function is evaluated after ORDER BY
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [locks])
+
+
 def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
     from louzhang.followups.services import followup_open, followups_repeated_many
     from louzhang.notifications.services import alert_raise
@@ -167,6 +192,8 @@ def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
     # 1. the rules decide, for every event (no writes yet)
     decided = [[(registered.name, outcome) for registered in rules for outcome in registered.func(event)]
                for event in events]
+    _subjects_lock({(name, o.subject_type, str(o.subject_id)) for outcomes in decided
+                    for name, o in outcomes if isinstance(o, OpenFollowUp)})
     # 2. the follow-ups already open for any of the subjects, in one query
     open_now = _open_for([pair for outcomes in decided for pair in outcomes])
     # 3. act, in the events' order: open what is new, count the rest on the open ones

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.urls import reverse
@@ -21,19 +22,24 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from louzhang.access.holders import Responsible, escalation_targets, owner_for
+from louzhang.access.roles import may_command
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
 from louzhang.core.memo import by_path
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent, Priority, State
 from louzhang.followups.rules import kind_label
+from louzhang.followups.selectors import may_act
 from louzhang.notifications.services import Recipient, announce, channels_for
 
 logger = logging.getLogger("louzhang.followups")
 
 
 class FollowUpError(Exception):
-    """A change that cannot be made as asked; the message says why."""
+    """A change that cannot be made as asked; the message says why.
+
+    An actor who may not make the change at all gets `PermissionDenied` instead (a page
+    answers it as "not found")."""
 
 
 
@@ -173,7 +179,9 @@ def _commanders(area: Area) -> list[Recipient]:
 
 def followup_assign(*, actor: User, area: Area, summary: str, action: str, due_in: timedelta,
                     priority: int = Priority.NORMAL) -> FollowUp:
-    """A commander gives the warden of an area a task by hand (核查, 走访 …)."""
+    """A commander of the area gives its warden a task by hand (核查, 走访 …)."""
+    if not may_command(actor, area.path):
+        raise PermissionDenied("tasks are assigned by a commander of the area")
     if not summary.strip() or not action.strip():
         raise FollowUpError(_("Say what happened and what to do."))
     followup, _created = followup_open(
@@ -185,6 +193,10 @@ def followup_assign(*, actor: User, area: Area, summary: str, action: str, due_i
 
 
 def followup_acknowledge(*, followup: FollowUp, actor: User) -> bool:
+    """The owner, or a warden or commander of the area, says "I'm on it".
+
+    Returns False when it was acknowledged or closed already."""
+    _check_may_act(actor, followup)
     with transaction.atomic():
         changed = FollowUp.objects.filter(pk=followup.pk, state=State.OPEN).update(
             state=State.ACKNOWLEDGED, updated_at=timezone.now())
@@ -196,8 +208,10 @@ def followup_acknowledge(*, followup: FollowUp, actor: User) -> bool:
 def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str) -> bool:
     """Done with a finding (what was found and done), or cancelled with a reason.
 
-    Returns False when somebody else closed it first.
+    Only the owner, or a warden or commander of the area, may. Returns False when somebody
+    else closed it first.
     """
+    _check_may_act(actor, followup)
     finding = finding.strip()
     if not finding:
         raise FollowUpError(_("Write the finding: what you found and what was done.") if done
@@ -217,8 +231,12 @@ def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str)
 
 
 def followup_reassign(*, followup: FollowUp, actor: User, owner: User, role: str = Role.WARDEN) -> bool:
+    """A commander of the area gives the follow-up to another warden of it (to `owner`, who
+    must hold `role` over the area). Returns False when it was closed meanwhile."""
     from louzhang.access.jurisdiction import jurisdiction_for
 
+    if not may_command(actor, followup.area.path):
+        raise PermissionDenied("follow-ups are reassigned by a commander of the area")
     if not jurisdiction_for(owner, roles=[role]).covers(followup.area.path):
         raise FollowUpError(_("%(user)s does not answer for this area.") % {"user": owner})
     with transaction.atomic():
@@ -230,6 +248,11 @@ def followup_reassign(*, followup: FollowUp, actor: User, owner: User, role: str
                    detail={"owner": owner.username})
             _announce(followup, [Recipient(owner, role)], "reassigned")
     return bool(changed)
+
+
+def _check_may_act(actor: User, followup: FollowUp) -> None:
+    if not may_act(actor, followup):
+        raise PermissionDenied("not the owner, nor a warden or commander of the area")
 
 
 # --- the clock -------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,8 +15,9 @@ from louzhang.access.areas import access_area
 from louzhang.access.holders import wardens_over
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import commands_anywhere, may_command
-from louzhang.accounts.models import User
-from louzhang.followups.models import ACTIVE_STATES, FollowUp, Priority, State
+from louzhang.core.views import forbidden_is_missing
+from louzhang.followups.forms import AssignForm, CloseForm, ReassignForm
+from louzhang.followups.models import ACTIVE_STATES, FollowUp, State
 from louzhang.followups.selectors import (
     access_followup,
     followup_history,
@@ -67,14 +66,20 @@ def followup_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, access_followup(request.user, pk))
+
+
+def _detail(request: HttpRequest, followup: FollowUp, *, close_form: CloseForm | None = None,
+            reassign_form: ReassignForm | None = None) -> HttpResponse:
+    """The follow-up's page; after a failed close or reassign, with what was typed and why."""
     user = request.user
-    followup = access_followup(user, pk)
-    wardens: list[User] = []
-    if may_command(user, followup.area.path) and followup.is_active:
+    if reassign_form is None and may_command(user, followup.area.path) and followup.is_active:
         wardens = wardens_over(followup.area)
+        if wardens:
+            reassign_form = ReassignForm(wardens=wardens, initial={"owner": followup.owner_id})
     return render(request, "followups/detail.html", {
         "f": followup, "history": followup_history(followup), "may_act": may_act(user, followup),
-        "wardens": wardens, "now": timezone.now(),
+        "close_form": close_form or CloseForm(), "reassign_form": reassign_form, "now": timezone.now(),
     })
 
 
@@ -87,6 +92,7 @@ def _acting_on(request: HttpRequest, pk: int) -> FollowUp:
 
 @require_POST
 @login_required
+@forbidden_is_missing
 def followup_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
     followup = _acting_on(request, pk)
     if not followup_acknowledge(followup=followup, actor=request.user):
@@ -96,66 +102,61 @@ def followup_acknowledge_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@forbidden_is_missing
 def followup_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     followup = _acting_on(request, pk)
-    done = request.POST.get("outcome") != "cancel"
-    try:
-        closed = followup_close(followup=followup, actor=request.user, done=done,
-                                finding=request.POST.get("finding", ""))
-    except FollowUpError as exc:
-        messages.error(request, str(exc))
-        return redirect("followup", pk=pk)
-    if closed:
-        messages.success(request, _("Closed. Thank you."))
-    else:
-        messages.info(request, _("Somebody closed it before you; nothing changed."))
-    return redirect("followup", pk=pk)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            closed = followup_close(followup=followup, actor=request.user, done=form.done,
+                                    finding=form.cleaned_data["finding"])
+        except FollowUpError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if closed:
+                messages.success(request, _("Closed. Thank you."))
+            else:
+                messages.info(request, _("Somebody closed it before you; nothing changed."))
+            return redirect("followup", pk=pk)
+    return _detail(request, followup, close_form=form)
 
 
 @require_POST
 @login_required
+@forbidden_is_missing
 def followup_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
     followup = access_followup(request.user, pk)
     if not may_command(request.user, followup.area.path):
         raise Http404("not a commander of this area")
-    owner_id = request.POST.get("owner", "")
-    owner = User.objects.filter(pk=int(owner_id), is_active=True).first() if owner_id.isdigit() else None
-    if owner is None:
-        messages.error(request, _("Choose a warden."))
-        return redirect("followup", pk=pk)
-    try:
-        followup_reassign(followup=followup, actor=request.user, owner=owner)
-    except FollowUpError as exc:
-        messages.error(request, str(exc))
-    return redirect("followup", pk=pk)
+    form = ReassignForm(request.POST, wardens=wardens_over(followup.area))
+    if form.is_valid():
+        try:
+            followup_reassign(followup=followup, actor=request.user, owner=form.cleaned_data["owner"])
+        except FollowUpError as exc:
+            form.add_error("owner", str(exc))
+        else:
+            return redirect("followup", pk=pk)
+    return _detail(request, followup, reassign_form=form)
 
 
 @login_required
+@forbidden_is_missing
 def area_assign(request: HttpRequest, code: str) -> HttpResponse:
     """A commander gives the warden of an area a task (核查, 走访, 消毒 …)."""
     area = access_area(request.user, code)
     if not may_command(request.user, area.path):
         raise Http404("not a commander of this area")
-    error = ""
-    if request.method == "POST":
+    form = AssignForm(request.POST or None)
+    if form.is_valid():
         try:
-            hours = int(request.POST.get("hours", "24"))
-            if not 1 <= hours <= 24 * 14:
-                raise ValueError
-        except ValueError:
-            error = _("Due within 1 to 336 hours.")
+            followup = followup_assign(
+                actor=request.user, area=area, summary=form.cleaned_data["summary"],
+                action=form.cleaned_data["action"], due_in=form.due_in, priority=form.priority,
+            )
+        except FollowUpError as exc:
+            form.add_error(None, str(exc))
         else:
-            try:
-                followup = followup_assign(
-                    actor=request.user, area=area, summary=request.POST.get("summary", "")[:300],
-                    action=request.POST.get("action", "")[:200], due_in=timedelta(hours=hours),
-                    priority=Priority.URGENT if request.POST.get("urgent") else Priority.NORMAL,
-                )
-            except FollowUpError as exc:
-                error = str(exc)
-            else:
-                return redirect("followup", pk=followup.pk)
+            return redirect("followup", pk=followup.pk)
     return render(request, "followups/assign.html", {
-        "area": area, "error": error, "form": request.POST,
-        "has_jurisdiction": not jurisdiction_for(request.user).is_empty,
+        "area": area, "form": form, "has_jurisdiction": not jurisdiction_for(request.user).is_empty,
     })

@@ -1,11 +1,12 @@
-"""Taking in gate records from devices: each record checked on its own, the valid ones stored
-once (by the device's `client_id`) with the rules fired in the same transaction, every record
-answered with its own status, errors and alerts."""
+"""Taking in gate records from devices through the device-batch pipeline (`core.ingest`): each
+record checked on its own, the valid ones stored once (by the device's `client_id`) with the
+rules fired in the same transaction, every record answered with its own status, errors and
+alerts."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,10 +19,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import RECORDING_AT_GATES
 from louzhang.areas.models import Area
-from louzhang.core.ingest import validate_each
-from louzhang.core.memo import remembered
+from louzhang.core.ingest import (
+    DeviceBatch,
+    DeviceRecordIn,
+    Errors,
+    Result,
+    Rules,
+    error,
+    future_error,
+)
 from louzhang.core.sql import db_datetime, insert_returning
-from louzhang.core.transactions import atomic_with_retry
 from louzhang.followups.rules import rules_fire_many, rules_prepare
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
 from louzhang.identifiers import IdentifierError
@@ -41,11 +48,10 @@ class Visitor(BaseModel):
     visiting: str = Field(default="", max_length=100)
 
 
-class GateCheckIn(BaseModel):
-    """One record as a device sends it (API.md, `POST /api/v1/gate-checks`)."""
+class GateCheckIn(DeviceRecordIn):
+    """One record as a device sends it (API.md, `POST /api/v1/gate-checks`), after its
+    `client_id`."""
 
-    model_config = ConfigDict(extra="forbid")
-    client_id: str = Field(min_length=1, max_length=64)
     gate: str = Field(min_length=1, max_length=64)
     direction: Literal["in", "out"]
     #: ISO 8601 with an offset ("2020-01-28T08:15:00+08:00"); a time without one is refused
@@ -64,166 +70,30 @@ class GateCheckIn(BaseModel):
 
 
 @dataclass
-class Result:
-    index: int
-    status: Literal["created", "duplicate", "rejected"]
-    id: int | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    alerts: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "status": self.status, "id": self.id, "errors": self.errors,
-                "alerts": self.alerts}
-
-
-def _error(loc: list[Any], msg: str) -> dict[str, Any]:
-    return {"loc": loc, "msg": msg}
-
-
-@dataclass
 class _Valid:
+    """A gate record that passed its checks, with its row for the INSERT (`_COLUMNS` order)."""
+
     index: int
     data: GateCheckIn
     gate: Gate
     household_id: int | None
     visitor_phone: str
     visitor_id_number: str
+    row: tuple[Any, ...]
+
+    @property
+    def client_id(self) -> str:
+        return self.data.client_id
 
 
 def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
     """Check, store and act on a batch of gate records from the device `user`."""
-    parsed, invalid = validate_each(GateCheckIn, records)
-    results = {index: Result(index, "rejected", errors=errors) for index, errors in invalid.items()}
-    gates = {g.code: g for g in Gate.objects.select_related("compound")
-             .filter(code__in={p.gate for _i, p in parsed})}
-    # code -> (household id, household path): plain values, no model objects for a hot path
-    passes = {code: (household_id, path) for code, household_id, path in HouseholdPass.objects.filter(
-        code__in={p.pass_code for _i, p in parsed if p.pass_code}, revoked_at__isnull=True,
-    ).values_list("code", "household_id", "household__path")}
-    allowed = jurisdiction_for(user, roles=RECORDING_AT_GATES)
-    recordable = {code: allowed.covers(gate.compound.path) for code, gate in gates.items()}
-    known = dict(GateRecord.objects.filter(
-        recorded_by=user, client_id__in={p.client_id for _i, p in parsed}).values_list("client_id", "id"))
-    latest = timezone.now() + timedelta(minutes=10)
-    valid: list[_Valid] = []
-    seen: dict[str, int] = {}  # client_id -> index of its first valid record in this batch
-    repeats: dict[int, int] = {}  # index of a repeat -> index of that first record
-    for index, data in parsed:
-        if data.client_id in known or data.client_id in seen:
-            results[index] = Result(index, "duplicate", id=known.get(data.client_id))
-            if data.client_id in seen:
-                repeats[index] = seen[data.client_id]
-            continue
-        errors = []
-        gate = gates.get(data.gate)
-        if gate is None or not recordable[data.gate]:
-            # another compound's gate is "unknown" to this device, exactly like a missing one
-            errors.append(_error(["gate"], _("unknown gate %(code)s") % {"code": data.gate}))
-        household_id = None
-        if (data.pass_code is None) == (data.visitor is None):
-            errors.append(_error(["pass_code"], _("give either pass_code or visitor")))
-        elif data.pass_code is not None:
-            found = passes.get(data.pass_code)
-            if found is None:
-                errors.append(_error(["pass_code"], _("unknown or revoked pass %(code)s") % {"code": data.pass_code}))
-            elif gate is not None and not found[1].startswith(gate.compound.path):
-                errors.append(_error(["pass_code"], _("pass of another compound: register as a visitor")))
-            else:
-                household_id = found[0]
-        phone = id_number = ""
-        if data.visitor is not None:
-            try:
-                phone = normalise_phone(data.visitor.phone) if data.visitor.phone.strip() else ""
-            except IdentifierError as exc:
-                errors.append(_error(["visitor", "phone"], str(exc)))
-            try:
-                id_number = parse_id_number(data.visitor.id_number).number if data.visitor.id_number.strip() else ""
-            except IdentifierError as exc:
-                errors.append(_error(["visitor", "id_number"], str(exc)))
-        if data.at > latest:
-            errors.append(_error(["at"], _("time is in the future: check the device clock")))
-        if errors:
-            results[index] = Result(index, "rejected", errors=errors)
-            continue
-        assert gate is not None
-        seen[data.client_id] = index
-        valid.append(_Valid(index, data, gate, household_id, phone, id_number))
-    if valid:
-        with remembered():
-            batch = _prepare(user, valid)
-            # what acting on the rules will read (who answers, where, which channels) is read
-            # now, before the transaction: SQLite has one writer, and it holds the lock for less
-            batch.firing = rules_prepare("gate_check.created", [event for _item, event in batch.events])
-            results.update(atomic_with_retry(lambda: _store(user, batch)))
-        for repeat, first in repeats.items():
-            results[repeat].id = results[first].id
-    return [results[i] for i in range(len(records))]
+    return GateChecks(user).ingest(records)
 
 
 _COLUMNS = ["gate_id", "client_id", "recorded_by_id", "direction", "at", "temperature", "method",
             "household_id", "visitor_name", "visitor_phone", "visitor_id_number", "visitor_reason",
             "visiting", "created_at"]
-
-
-@dataclass
-class _Batch:
-    valid: list[_Valid]
-    #: rows for the INSERT, in `_COLUMNS` order
-    rows: list[tuple[Any, ...]]
-    #: each record with its event, in the order the rules see them; record ids come with the INSERT
-    events: list[tuple[_Valid, GateCheckEvent]]
-    #: positions in `events` of those that fire a rule (the others need not be fired again)
-    firing: set[int] = field(default_factory=set)
-
-
-def _prepare(user: Any, valid: list[_Valid]) -> _Batch:
-    """Everything about a batch that needs no lock: its rows and its events."""
-    created = db_datetime(timezone.now())
-    rows = []
-    for item in valid:
-        data, visitor = item.data, item.data.visitor
-        rows.append((
-            item.gate.pk, data.client_id, user.pk, data.direction, db_datetime(data.at),
-            str(data.temperature), data.method, item.household_id,
-            visitor.name.strip() if visitor else "", item.visitor_phone, item.visitor_id_number,
-            visitor.reason.strip() if visitor else "", visitor.visiting.strip() if visitor else "",
-            created,
-        ))
-    observed = _observed_households(valid)
-    households = _Households({v.household_id for v in valid if v.household_id is not None})
-    # rules in the order of their subjects, whatever the order the device sent: two batches
-    # touching the same households then take their locks in the same order (no deadlock)
-    ordered = sorted(valid, key=lambda v: (v.household_id or 0, v.visitor_id_number, v.index))
-    events = [(item, GateCheckEvent(
-        record_id=0, gate=item.gate, direction=item.data.direction, at=item.data.at,
-        temperature=item.data.temperature, household_id=item.household_id,
-        visitor_name=item.data.visitor.name.strip() if item.data.visitor else "",
-        visitor_id_number=item.visitor_id_number, under_observation=item.index in observed,
-        households=households,
-    )) for item in ordered]
-    return _Batch(valid, rows, events)
-
-
-def _store(user: Any, batch: _Batch) -> dict[int, Result]:
-    # one plain INSERT for the batch, returning the new ids (the ORM's bulk_create
-    # spends more time building model objects and SQL than the database spends storing)
-    ids = dict(insert_returning(GateRecord, _COLUMNS, batch.rows, ["client_id", "id"]))
-    if len(ids) < len(batch.rows):
-        # the same device's resend racing this one stored some first: theirs are these records
-        ids.update(GateRecord.objects.filter(
-            recorded_by=user, client_id__in=[v.data.client_id for v in batch.valid if v.data.client_id not in ids],
-        ).values_list("client_id", "id"))
-    firing = sorted(batch.firing)
-    fired = dict(zip(firing, rules_fire_many("gate_check.created", [
-        replace(batch.events[position][1], record_id=ids[batch.events[position][0].data.client_id])
-        for position in firing
-    ]), strict=True))
-    results = {}
-    for position, (item, _event) in enumerate(batch.events):
-        alerts = sorted({f.rule for f in fired[position]}) if position in fired else []
-        results[item.index] = Result(item.index, "created", id=ids[item.data.client_id], alerts=alerts)
-    return results
-
 
 class _Households:
     """The households of a batch's records, read in one query the first time a rule asks about
@@ -307,6 +177,92 @@ def _observed_households(valid: list[_Valid]) -> set[int]:
     return observed
 
 
+class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, Result]):
+    """A batch of gate records (`core.ingest.DeviceBatch`): checked against the gates and
+    passes the batch names, stored in one INSERT, the fever and home-observation rules fired
+    over `GateCheckEvent`s."""
+
+    schema = GateCheckIn
+    model = GateRecord
+    result = Result
+    rules = Rules("gate_check.created", rules_prepare, rules_fire_many)
+
+    gates: dict[str, Gate]
+    recordable: dict[str, bool]
+    passes: dict[str, tuple[int, str]]
+    created_at: Any
+
+    def look_up(self, records: list[GateCheckIn]) -> None:
+        self.gates = {g.code: g for g in Gate.objects.select_related("compound")
+                      .filter(code__in={r.gate for r in records})}
+        allowed = jurisdiction_for(self.user, roles=RECORDING_AT_GATES)
+        self.recordable = {code: allowed.covers(gate.compound.path) for code, gate in self.gates.items()}
+        # code -> (household id, household path): plain values, no model objects for a hot path
+        self.passes = {code: (household_id, path) for code, household_id, path in HouseholdPass.objects.filter(
+            code__in={r.pass_code for r in records if r.pass_code}, revoked_at__isnull=True,
+        ).values_list("code", "household_id", "household__path")}
+        self.created_at = db_datetime(timezone.now())
+
+    def check(self, index: int, record: GateCheckIn) -> _Valid | Errors:
+        errors = []
+        gate = self.gates.get(record.gate)
+        if gate is None or not self.recordable[record.gate]:
+            # another compound's gate is "unknown" to this device, exactly like a missing one
+            errors.append(error(["gate"], _("unknown gate %(code)s") % {"code": record.gate}))
+        household_id = None
+        if (record.pass_code is None) == (record.visitor is None):
+            errors.append(error(["pass_code"], _("give either pass_code or visitor")))
+        elif record.pass_code is not None:
+            found = self.passes.get(record.pass_code)
+            if found is None:
+                errors.append(error(["pass_code"], _("unknown or revoked pass %(code)s") % {"code": record.pass_code}))
+            elif gate is not None and not found[1].startswith(gate.compound.path):
+                errors.append(error(["pass_code"], _("pass of another compound: register as a visitor")))
+            else:
+                household_id = found[0]
+        phone = id_number = ""
+        visitor = record.visitor
+        if visitor is not None:
+            try:
+                phone = normalise_phone(visitor.phone) if visitor.phone.strip() else ""
+            except IdentifierError as exc:
+                errors.append(error(["visitor", "phone"], str(exc)))
+            try:
+                id_number = parse_id_number(visitor.id_number).number if visitor.id_number.strip() else ""
+            except IdentifierError as exc:
+                errors.append(error(["visitor", "id_number"], str(exc)))
+        if self.too_late(record.at):
+            errors.append(future_error())
+        if errors:
+            return errors
+        assert gate is not None
+        row = (gate.pk, record.client_id, self.user.pk, record.direction, db_datetime(record.at),
+               str(record.temperature), record.method, household_id,
+               visitor.name.strip() if visitor else "", phone, id_number,
+               visitor.reason.strip() if visitor else "", visitor.visiting.strip() if visitor else "",
+               self.created_at)
+        return _Valid(index, record, gate, household_id, phone, id_number, row)
+
+    def prepare(self, valid: list[_Valid]) -> list[tuple[_Valid, GateCheckEvent]]:
+        observed = _observed_households(valid)
+        households = _Households({v.household_id for v in valid if v.household_id is not None})
+        # rules in the order of their subjects, whatever the order the device sent: two batches
+        # touching the same households then take their locks in the same order (no deadlock)
+        ordered = sorted(valid, key=lambda v: (v.household_id or 0, v.visitor_id_number, v.index))
+        return [(item, GateCheckEvent(
+            record_id=0, gate=item.gate, direction=item.data.direction, at=item.data.at,
+            temperature=item.data.temperature, household_id=item.household_id,
+            visitor_name=item.data.visitor.name.strip() if item.data.visitor else "",
+            visitor_id_number=item.visitor_id_number, under_observation=item.index in observed,
+            households=households,
+        )) for item in ordered]
+
+    def store(self, valid: list[_Valid]) -> dict[str, int]:
+        # one plain INSERT for the batch, returning the new ids (the ORM's bulk_create
+        # spends more time building model objects and SQL than the database spends storing)
+        return dict(insert_returning(GateRecord, _COLUMNS, [v.row for v in valid], ["client_id", "id"]))
+
+
 def observation_start(*, household: Area, starts_on: date, days: int = 14, reason: str = "") -> HomeObservation:
     return HomeObservation.objects.create(household=household, starts_on=starts_on,
                                           ends_on=starts_on + timedelta(days=days - 1), reason=reason)
@@ -323,3 +279,26 @@ def passes_issue(*, households: list[Area]) -> int:
                 secrets.choice(CARD_CODE_CHARS) for _ in range(8))))
     HouseholdPass.objects.bulk_create(new, batch_size=1000)
     return len(new)
+
+
+def pass_sheet_print(*, actor: Any, building: Area) -> list[Any]:
+    """The pass cards (出入证) of every household of a building, to print; printing is audited.
+
+    Only a warden or commander of the building may (`PermissionDenied` otherwise): a pass
+    opens the compound's gate. Returns `gates.selectors.PassCard`s.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from louzhang.access.roles import may_print_passes
+    from louzhang.areas.models import Level
+    from louzhang.audit.services import audit_record
+    from louzhang.gates.selectors import building_passes
+
+    if not may_print_passes(actor, building.path):
+        raise PermissionDenied("pass cards are printed by a warden or commander of the building")
+    if building.level != Level.BUILDING:
+        raise ValueError(f"pass cards are printed per building, not for {building.code}")
+    cards = building_passes(building)
+    audit_record(actor=actor, action="export", object_type="gates.householdpass",
+                 area_path=building.path, summary=f"{len(cards)} pass cards printed")
+    return list(cards)

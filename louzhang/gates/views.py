@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
-import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from louzhang.access.areas import access_area
 from louzhang.access.masking import present
-from louzhang.access.roles import may_print_passes
 from louzhang.areas.models import Level
-from louzhang.audit.services import audit_record
 from louzhang.core.thresholds import fever_threshold
+from louzhang.core.views import forbidden_is_missing
+from louzhang.gates.forms import RECORD_FIELDS, GateRecordForm
 from louzhang.gates.models import Gate
-from louzhang.gates.selectors import access_gate, building_passes, gate_today
-from louzhang.gates.services import gate_checks_ingest
+from louzhang.gates.selectors import access_gate, gate_today
+from louzhang.gates.services import gate_checks_ingest, pass_sheet_print
 
 
 @login_required
 def gate_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The gate's page; its staff record here. A record refused comes back with what was typed
+    (temperature, method, the visitor) and why."""
     gate, can_record = access_gate(request.user, code)
-    if request.method == "POST":
-        if not can_record:
-            raise Http404("recording at this gate is for its own staff")
-        return _record(request, gate.code)
-    return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record})
+    if request.method == "POST" and not can_record:
+        raise Http404("recording at this gate is for its own staff")
+    form = GateRecordForm(request.POST or None) if can_record else None
+    if form is not None and form.is_valid():
+        [result] = gate_checks_ingest(user=request.user, records=[form.record(gate.code)])
+        if result.status == "created":
+            _tell(request, result.alerts, form.cleaned_data["temperature"])
+            return redirect("gate", code=gate.code)
+        form.add_record_errors(result.errors, RECORD_FIELDS)
+    return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record,
+                                               "form": form})
+
+
+def _tell(request: HttpRequest, alerts: list[str], t: Decimal) -> None:
+    """What was done, and only that: `alerts` names the rules that fired."""
+    if "fever" in alerts:
+        messages.warning(request, _("FEVER %(t)s °C — recorded, and a fever follow-up is open. "
+                                    "Keep the person at the gate.") % {"t": t})
+    else:
+        messages.success(request, _("Recorded %(t)s °C") % {"t": t})
+    if "observation_breach" in alerts:
+        messages.warning(request, _("This household is under home observation: a follow-up is open "
+                                    "to bring them home."))
 
 
 @login_required
@@ -46,42 +65,13 @@ def _live_context(request: HttpRequest, gate: Gate) -> dict[str, object]:
             "threshold": fever_threshold()}
 
 
-def _record(request: HttpRequest, gate_code: str) -> HttpResponse:
-    post = request.POST
-    record: dict[str, object] = {
-        "client_id": f"web-{uuid.uuid4().hex}", "gate": gate_code,
-        "direction": post.get("direction", ""), "at": timezone.now().isoformat(),
-        "temperature": post.get("temperature", "").strip().replace("，", ".").replace(",", "."),
-        "method": post.get("method") or "forehead",
-    }
-    if post.get("visitor_name", "").strip():
-        record["visitor"] = {"name": post["visitor_name"].strip(), "phone": post.get("visitor_phone", ""),
-                             "id_number": post.get("visitor_id_number", ""),
-                             "reason": post.get("visitor_reason", ""), "visiting": post.get("visiting", "")}
-    else:
-        record["pass_code"] = post.get("pass_code", "").strip().upper()
-    [result] = gate_checks_ingest(user=request.user, records=[record])
-    if result.status != "created":
-        problems = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in result.errors)
-        messages.error(request, _("Not recorded — %(problems)s") % {"problems": problems})
-    elif "fever" in result.alerts:
-        messages.warning(request, _("FEVER %(t)s °C — recorded; the warden and the health liaison are told. "
-                                    "Keep the person at the gate.") % {"t": record["temperature"]})
-    else:
-        messages.success(request, _("Recorded %(t)s °C") % {"t": record["temperature"]})
-    if "observation_breach" in result.alerts:
-        messages.warning(request, _("This household is under home observation: the warden is told."))
-    return redirect("gate", code=gate_code)
-
-
 @login_required
+@forbidden_is_missing
 def pass_sheet(request: HttpRequest, code: str) -> HttpResponse:
     """One A4 sheet of pass cards (出入证) for a building: a QR code per household that a gate
     device or phone scans, with the code printed for typing. Printing is audited."""
     building = access_area(request.user, code)
-    if building.level != Level.BUILDING or not may_print_passes(request.user, building.path):
-        raise Http404("pass cards are printed per building by its warden or commander")
-    cards = building_passes(building)
-    audit_record(actor=request.user, action="export", object_type="gates.householdpass",
-                 area_path=building.path, summary=f"{len(cards)} pass cards printed")
+    if building.level != Level.BUILDING:
+        raise Http404("pass cards are printed per building")
+    cards = pass_sheet_print(actor=request.user, building=building)
     return render(request, "gates/passes.html", {"building": building, "cards": cards})

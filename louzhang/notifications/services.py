@@ -17,12 +17,14 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from louzhang.access.holders import holders_over
+from louzhang.access.roles import may_manage_channels
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
@@ -134,7 +136,7 @@ def announce(
 
 def channels_for(area: Area) -> list[Channel]:
     """Active channels bound to `area` or an area above it, in the order they were added."""
-    return sorted((c for held in by_path("channels_at", _ancestry(area), _read_channels).values()
+    return sorted((c for held in by_path("channels_at", _ancestry(area), _read_channels, subtrees_at=Level.COMPOUND).values()
                    for c in held), key=lambda c: c.pk)
 
 
@@ -358,7 +360,12 @@ def outbox_sweep(now: datetime | None = None, *, limit: int = 500) -> int:
 
 
 def delivery_send_again(*, delivery: Delivery, actor: User) -> bool:
-    """A commander's "send again" on a dead delivery: back in the queue with a clean count."""
+    """A commander's "send again" on a dead delivery: back in the queue with a clean count.
+
+    The actor must manage the channel's area (`PermissionDenied` otherwise). Returns False
+    when the delivery is not failed (any more)."""
+    if not may_manage_channels(actor, delivery.channel.area.path):
+        raise PermissionDenied("deliveries are sent again by a commander of the channel's area")
     with transaction.atomic():
         changed = Delivery.objects.filter(id=delivery.pk, state=Delivery.State.DEAD).update(
             state=Delivery.State.PENDING, failures=0, next_attempt_at=timezone.now(),
@@ -388,8 +395,16 @@ def channel_add(
     roles: Sequence[str] = (),
     secret: str = "",
     options: dict[str, Any] | None = None,
-    actor: User | None = None,
+    actor: User | None,
 ) -> Channel:
+    """Bind a group robot, webhook or SMS gateway to the area `area_code` and the roles it
+    serves (none: every staff role); audited.
+
+    `actor` is the user adding it, who must manage channels of that area (`PermissionDenied`
+    otherwise), or None for the operator at the console (`louzhang channel add`), who may bind
+    any area. Pages and the API always pass the signed-in user. What cannot work is refused
+    with `ChannelError`.
+    """
     from pydantic import ValidationError
 
     if kind not in ChannelKind.values:
@@ -413,6 +428,7 @@ def channel_add(
     area = Area.objects.filter(code=area_code).first()
     if area is None:
         raise ChannelError(f"unknown area code {area_code!r}")
+    _check_manages(actor, area)
     if kind in (ChannelKind.DINGTALK, ChannelKind.FEISHU) and not secret:
         raise ChannelError(f"a {kind} robot needs its signing secret (--secret-stdin)")
     if Channel.objects.filter(name=name).exists():
@@ -428,9 +444,13 @@ def channel_add(
     return channel
 
 
-def channel_set_active(*, channel: Channel, active: bool, actor: User | None = None) -> bool:
+def channel_set_active(*, channel: Channel, active: bool, actor: User | None) -> bool:
     """Switch a channel off (a leaked robot key, a dissolved group) or on again; audited.
-    Deliveries waiting on a channel switched off are given up and shown as failed."""
+    Deliveries waiting on a channel switched off are given up and shown as failed.
+
+    `actor` as for `channel_add` (None: the operator at the console). Returns False when the
+    channel was in that state already."""
+    _check_manages(actor, channel.area)
     with transaction.atomic():
         changed = Channel.objects.filter(pk=channel.pk, is_active=not active).update(is_active=active)
         if changed:
@@ -438,6 +458,11 @@ def channel_set_active(*, channel: Channel, active: bool, actor: User | None = N
                          object_id=channel.pk, area_path=channel.area.path,
                          summary=f"channel {channel.name} {'on' if active else 'off'}")
     return bool(changed)
+
+
+def _check_manages(actor: User | None, area: Area) -> None:
+    if actor is not None and not may_manage_channels(actor, area.path):
+        raise PermissionDenied("channels are managed by a commander of their area")
 
 
 def channel_test(*, channel: Channel) -> Delivery:
@@ -450,9 +475,14 @@ def channel_test(*, channel: Channel) -> Delivery:
     return delivery
 
 
-def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None,
+                            up_to: int | None = None) -> int:
+    """Mark the user's own notifications read: those of `ids`, or with an id up to `up_to`
+    (what the inbox showed: a line that arrived since stays unread), or all."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(id__in=ids)
+    if up_to is not None:
+        unread = unread.filter(id__lte=up_to)
     return unread.update(read_at=timezone.now())
 

@@ -13,11 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import may_manage_channels
-from louzhang.accounts.models import Role
-from louzhang.areas.models import Area
-from louzhang.notifications.models import RESIDENTS, ChannelKind, Delivery
+from louzhang.core.views import forbidden_is_missing
+from louzhang.notifications.forms import ChannelForm, ChannelSwitchForm, InboxReadForm
+from louzhang.notifications.models import Delivery
 from louzhang.notifications.selectors import (
     access_delivery,
     channels_visible,
@@ -36,14 +35,20 @@ from louzhang.worker.recovery import worker_seen_recently
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(inbox_for(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"page": page})
+    items = inbox_for(request.user)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    newest = items.values_list("id", flat=True).order_by("-id").first()
+    return render(request, "notifications/inbox.html", {"page": page, "newest": newest})
 
 
 @require_POST
 @login_required
 def inbox_read(request: HttpRequest) -> HttpResponse:
-    notifications_mark_read(user=request.user)
+    form = InboxReadForm(request.POST)
+    if form.is_valid():
+        notifications_mark_read(user=request.user, up_to=form.cleaned_data["up_to"])
+    else:
+        messages.error(request, _("Nothing changed: reload the page and try again."))
     return redirect("inbox")
 
 
@@ -77,6 +82,7 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@forbidden_is_missing
 def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     _commander_only(request)
     delivery = access_delivery(request.user, pk)
@@ -89,42 +95,36 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@forbidden_is_missing
 def channel_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """Switch a channel on or off (the button says which)."""
     _commander_only(request)
     channel = channels_visible(request.user).filter(pk=pk).first()
     if channel is None:
         raise Http404("no such channel")
-    channel_set_active(channel=channel, active=not channel.is_active, actor=request.user)
+    form = ChannelSwitchForm(request.POST)
+    if form.is_valid():
+        channel_set_active(channel=channel, active=form.cleaned_data["active"], actor=request.user)
+    else:
+        messages.error(request, _("Nothing changed: reload the page and try again."))
     return redirect("channels")
 
 
 @login_required
+@forbidden_is_missing
 def channels(request: HttpRequest) -> HttpResponse:
     _commander_only(request)
-    error = ""
-    if request.method == "POST":
-        code = request.POST.get("area", "").strip()
-        area = Area.objects.filter(code=code).first()
-        if area is None or not jurisdiction_for(request.user, roles=[Role.COMMANDER]).covers(area.path):
-            error = _("Unknown area code, or not in your jurisdiction: %(code)s") % {"code": code}
+    form = ChannelForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            channel_add(name=data["name"], kind=data["kind"], url=data["url"], area_code=data["area"].code,
+                        roles=data["roles"], secret=data["secret"], options=form.options,
+                        actor=request.user)
+        except ChannelError as exc:
+            form.add_error(None, str(exc))
         else:
-            options = {"format": "markdown"} if request.POST.get("markdown") and request.POST.get(
-                "kind") in (ChannelKind.WECOM, ChannelKind.DINGTALK) else {}
-            try:
-                channel_add(
-                    name=request.POST.get("name", "").strip()[:100], kind=request.POST.get("kind", ""),
-                    url=request.POST.get("url", "").strip(), area_code=code,
-                    roles=request.POST.getlist("roles"), secret=request.POST.get("secret", "").strip(),
-                    options=options, actor=request.user,
-                )
-            except ChannelError as exc:
-                error = str(exc)
-            else:
-                messages.success(request, _("Channel added."))
-                return redirect("channels")
+            messages.success(request, _("Channel added."))
+            return redirect("channels")
     items = [(c, display_address(c.url)) for c in channels_visible(request.user).order_by("name")]
-    return render(request, "notifications/channels.html", {
-        "items": items, "kinds": ChannelKind.choices, "error": error,
-        "roles": [*Role.choices, (RESIDENTS, _("residents (residents' group)"))],
-        "form": request.POST,
-    })
+    return render(request, "notifications/channels.html", {"items": items, "form": form})

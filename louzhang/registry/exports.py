@@ -2,29 +2,32 @@
 every export written to the audit log (one event per export).
 
 A compound is exported in the request; a district or a whole city (hundreds of thousands of
-rows) by the worker, into a file the user downloads when it is ready (`ExportJob`).
+rows) by the worker, into a file the user downloads when it is ready (`ExportJob`, a job of
+`louzhang.worker.jobs`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.http import Http404
 from openpyxl import Workbook
 
-from louzhang.access.jurisdiction import scope
+from louzhang.access.areas import access_area
+from louzhang.access.jurisdiction import jurisdiction_for, scope
 from louzhang.access.masking import present
 from louzhang.areas.models import Area
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
 from louzhang.registry.care import care_text
 from louzhang.registry.models import ExportJob, Resident
+from louzhang.worker.jobs import job_enqueue, job_work
 
 HEADERS = ["小区", "楼号", "单元", "户", "姓名", "性别", "出生日期", "身份证号", "手机号", "人员类型", "关怀标签",
            "备注"]
@@ -102,55 +105,30 @@ def export_residents(user: Any, area: Area) -> bytes:
 # --- exports of large areas, in the background ------------------------------------------------
 
 
-def export_job_create(*, user: Any, area: Area) -> ExportJob:
-    """Queue an export of `area` (already checked to be in the user's jurisdiction)."""
+def export_job_create(*, user: Any, code: str) -> ExportJob:
+    """Queue an export of the area `code` as `user` sees it (masked as on the pages); "not
+    found" for an area the user cannot reach."""
+    area = access_area(user, code)
     with transaction.atomic():
-        job = ExportJob.objects.create(user=user, area=area, total_rows=residents_in(user, area).count())
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        job = ExportJob.objects.create(user=user, area=area, total=residents_in(user, area).count())
+        job_enqueue(job)
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    from louzhang.registry.tasks import run_export_job
-
-    run_export_job.enqueue(job_id)
-
-
-def access_export_job(user: Any, pk: int) -> ExportJob:
-    """The job, if the user asked for it; "not found" otherwise."""
-    from django.http import Http404
-
-    try:
-        return ExportJob.objects.select_related("area").get(pk=pk, user=user)
-    except ExportJob.DoesNotExist:
-        raise Http404("no such export") from None
-
-
-def export_job_run(*, job_id: int) -> str:
-    """Write the file (again, from the top, if a worker died during it)."""
-    job = ExportJob.objects.select_related("user", "area").get(pk=job_id)
-    if job.finished:
-        return job.state
-    ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.RUNNING, processed=0,
-                                               started_at=timezone.now())
+@job_work(ExportJob)
+def export_job_work(job: ExportJob, progress: Callable[[int], None]) -> Mapping[str, Any]:
+    """Write the file: a new one each time the job is taken up."""
     folder = Path(settings.VAR_DIR) / "exports" / uuid.uuid4().hex
     folder.mkdir(parents=True)
     path = folder / "residents.xlsx"
+    with path.open("wb") as handle:
+        count = write_residents(handle, job.user, job.area, progress=progress)
+    return {"processed": count, "file_path": str(path.relative_to(settings.VAR_DIR))}
 
-    def progress(rows: int) -> None:
-        from django.db.models import F
 
-        ExportJob.objects.filter(pk=job.pk).update(processed=F("processed") + rows)
-
-    try:
-        with path.open("wb") as handle:
-            count = write_residents(handle, job.user, job.area, progress=progress)
-    except Exception:
-        ExportJob.objects.filter(pk=job.pk).update(state=ExportJob.State.FAILED,
-                                                   finished_at=timezone.now())
-        raise
-    ExportJob.objects.filter(pk=job.pk).update(
-        state=ExportJob.State.DONE, processed=count, file_path=str(path.relative_to(settings.VAR_DIR)),
-        finished_at=timezone.now(),
-    )
-    return ExportJob.State.DONE
+def access_export_job(user: Any, pk: int) -> ExportJob:
+    """The job, if the user asked for it and still reaches its area; "not found" otherwise."""
+    job = ExportJob.objects.select_related("area").filter(pk=pk, user=user).first()
+    if job is None or not jurisdiction_for(user).navigable(job.area.path):
+        raise Http404("no such export")
+    return job

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from louzhang.areas.models import Area, Level
 from louzhang.core.personal import Kind, PersonalCharField, Sensitivity
+from louzhang.worker.models import Job
 
 
 class Resident(models.Model):
@@ -108,59 +108,30 @@ class Vehicle(models.Model):
         return self.plate
 
 
-class JobProgress:
-    """Progress of a background job with states queued → running → done / failed."""
-
-    state: str
-    processed: int
-    total_rows: int
-
-    @property
-    def percent(self) -> int:
-        if self.state == "done":
-            return 100
-        return min(99, self.processed * 100 // self.total_rows) if self.total_rows else 0
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed")
-
-
-class ImportJob(JobProgress, models.Model):
+class ImportJob(Job):
     """A file uploaded in the web UI and imported in the background by `louzhang worker`.
 
     The import itself is the same as `louzhang import` run as the uploader (limited to their
-    jurisdiction); the job keeps the file, the progress and the rejects file for download.
+    jurisdiction); the job keeps the file, the counts and the rejects file for download.
+    `total` and `processed` count rows.
     """
 
     class Kind(models.TextChoices):
         RESIDENTS = "residents", _("residents")
         VEHICLES = "vehicles", _("vehicles")
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("waiting for the worker")
-        RUNNING = "running", _("importing")
-        DONE = "done", pgettext_lazy("import state", "done")
-        FAILED = "failed", _("failed")
+    running_label = _("importing")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="import_jobs")
     original_name = models.CharField(_("file"), max_length=200)
     #: where the upload is kept, relative to the var/ directory
     stored_path = models.CharField(max_length=300)
     compound_code = models.CharField(max_length=64, blank=True)
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     rejects_path = models.CharField(max_length=300, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -171,26 +142,14 @@ class ImportJob(JobProgress, models.Model):
         return f"{self.get_kind_display()} {self.original_name}"
 
 
-
-class ExportJob(JobProgress, models.Model):
+class ExportJob(Job):
     """The residents of a district (or larger) written to XLSX by the worker; the user who
-    asked downloads the file from the job's page."""
+    asked downloads the file from the job's page. `total` and `processed` count residents."""
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("waiting for the worker")
-        RUNNING = "running", _("exporting")
-        DONE = "done", pgettext_lazy("import state", "done")
-        FAILED = "failed", _("failed")
+    running_label = _("exporting")
 
-    user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="export_jobs")
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
     file_path = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("export")
@@ -198,4 +157,3 @@ class ExportJob(JobProgress, models.Model):
 
     def __str__(self) -> str:
         return f"{self.area} {self.created_at:%Y-%m-%d %H:%M}"
-

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from louzhang.access.areas import area_ancestors, area_children, area_roots
+from louzhang.access.areas import area_children, area_roots, areas_ancestors
 from louzhang.access.jurisdiction import jurisdiction_for, scope
 from louzhang.access.masking import present
 from louzhang.areas.models import Area, Level
@@ -128,24 +128,22 @@ def home_sections(user: Any) -> list[HomeSection]:
     larger areas are shown with their children.
     """
     roots = list(area_roots(user))
-    compound_paths = {
-        area.ancestor_paths()[Level.COMPOUND - 1]
-        for area in roots if area.level > Level.COMPOUND
-    }
+    compound_paths = {area.area_path.ancestor(Level.COMPOUND) for area in roots if area.level > Level.COMPOUND}
     compounds = {a.path: a for a in Area.objects.filter(path__in=compound_paths)}
     grouped: dict[str, tuple[Area, list[Area]]] = {}
     for area in roots:
         if area.level > Level.COMPOUND:
-            heading = compounds[area.ancestor_paths()[Level.COMPOUND - 1]]
+            heading = compounds[area.area_path.ancestor(Level.COMPOUND)]
             grouped.setdefault(heading.path, (heading, []))[1].append(area)
         else:
             children = list(area_children(user, area)) if area.level < Level.HOUSEHOLD else []
             grouped.setdefault(area.path, (area, []))[1].extend(children)
+    # crumbs and counts of every section at once: a warden of five compounds reads no more
+    crumbs = areas_ancestors([heading for heading, _items in grouped.values()])
+    summaries = {s.area.pk: s for s in area_summaries(user, [a for _h, items in grouped.values() for a in items])}
     sections = []
     for heading, items in grouped.values():
-        items.sort(key=lambda a: (a.path.count("/"), a.ordinal, a.code))
-        sections.append(
-            HomeSection(heading=heading, crumbs=area_ancestors(heading),
-                        items=area_summaries(user, items))
-        )
+        items.sort(key=lambda a: (a.level, a.ordinal, a.code))
+        sections.append(HomeSection(heading=heading, crumbs=crumbs[heading.path],
+                                    items=[summaries[a.pk] for a in items]))
     return sections

@@ -11,39 +11,36 @@ from django.shortcuts import redirect, render
 
 from louzhang.access.roles import may_import
 from louzhang.core.downloads import attachment
-from louzhang.registry.jobs import UploadError, access_import_job, import_job_create, import_jobs_of
-from louzhang.registry.models import ImportJob
-
-
-def _may_import(request: HttpRequest) -> None:
-    if not may_import(request.user):
-        raise Http404("imports are for wardens and commanders")
+from louzhang.core.views import forbidden_is_missing
+from louzhang.registry.forms import ImportForm
+from louzhang.registry.imports import (
+    UploadError,
+    access_import_job,
+    import_job_create,
+    import_jobs_of,
+)
 
 
 @login_required
+@forbidden_is_missing
 def imports(request: HttpRequest) -> HttpResponse:
-    _may_import(request)
-    error = ""
+    if not may_import(request.user):
+        raise Http404("imports are for wardens and commanders")
+    form = ImportForm()
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise UploadError(_no_file())
-            job = import_job_create(user=request.user, kind=request.POST.get("kind", ""),
-                                    upload=upload, compound_code=request.POST.get("compound", ""))
-        except UploadError as exc:
-            error = str(exc)
-        else:
-            return redirect("import", pk=job.pk)
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = import_job_create(user=request.user, kind=form.cleaned_data["kind"],
+                                        upload=form.cleaned_data["file"],
+                                        compound_code=form.cleaned_data["compound"])
+            except UploadError as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect("import", pk=job.pk)
     return render(request, "registry/imports.html", {
-        "jobs": import_jobs_of(request.user)[:20], "kinds": ImportJob.Kind.choices, "error": error,
+        "jobs": import_jobs_of(request.user)[:20], "form": form,
     })
-
-
-def _no_file() -> str:
-    from django.utils.translation import gettext as _
-
-    return _("Choose a file to upload.")
 
 
 @login_required

@@ -99,7 +99,7 @@ def area_export(request: HttpRequest, code: str) -> HttpResponse:
     if area.level < Level.COMPOUND:
         if request.method != "POST":
             raise Http404("larger areas are exported in the background")
-        job = export_job_create(user=request.user, area=area)
+        job = export_job_create(user=request.user, code=code)  # the service checks the user
         return redirect("export", pk=job.pk)
     content = export_residents(request.user, area)
     response = HttpResponse(content, content_type=XLSX)

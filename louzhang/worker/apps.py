@@ -8,4 +8,5 @@ class WorkerConfig(AppConfig):
     verbose_name = _("Background worker")
 
     def ready(self) -> None:
-        from louzhang.worker import recovery  # noqa: F401  (registers the stuck-task recovery)
+        # register the recovery of stuck tasks and of jobs whose worker died
+        from louzhang.worker import jobs, recovery  # noqa: F401

@@ -4,7 +4,8 @@ The database task backend marks a task RUNNING when a worker takes it; a worker 
 moment would leave it RUNNING for ever. Every task here is written to be safe to run twice
 (deliveries are claimed under a lease, imports are idempotent), so a task held by a worker that
 stopped beating goes back to READY — three times at most, then it is marked failed so one poison
-task cannot take down every worker in turn.
+task cannot take down every worker in turn. Users' jobs (imports, exports) carry their own lease
+and attempts on their row: `louzhang.worker.jobs`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from louzhang.worker.models import WorkerBeat
+from louzhang.worker.models import MAX_ATTEMPTS, WorkerBeat
 from louzhang.worker.schedule import periodic
 
 logger = logging.getLogger("louzhang.worker")
-MAX_TAKES = 3
 
 
 def stale_after() -> timedelta:
@@ -57,7 +57,7 @@ def recover_tasks(now: datetime) -> int:
             continue
         if task.started_at and task.started_at > now - stale_after():
             continue  # taken moments ago by a worker whose first beat is on its way
-        if len(task.worker_ids) >= MAX_TAKES:
+        if len(task.worker_ids) >= MAX_ATTEMPTS:
             changed = DBTaskResult.objects.filter(id=task.id, status=TaskResultStatus.RUNNING).update(
                 status=TaskResultStatus.FAILED, finished_at=now,
                 exception_class_path="louzhang.worker.recovery.WorkerLost",

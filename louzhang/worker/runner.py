@@ -21,6 +21,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from louzhang.worker.jobs import held_by
 from louzhang.worker.models import WorkerBeat
 from louzhang.worker.schedule import run_due_jobs
 
@@ -79,7 +80,8 @@ def run_ready_db_tasks(worker_id: str, *, limit: int) -> int:
             raise
         if task_result is None:
             return ran
-        runner.run_task(task_result)
+        with held_by(worker_id):  # the jobs it claims are held while this worker beats
+            runner.run_task(task_result)
         ran += 1
     return ran
 
@@ -188,6 +190,7 @@ class Worker:
         rq_worker = django_rq.get_worker("default", worker_class=SimpleWorker,  # type: ignore[arg-type]
                                          job_class=Job)
         try:
-            rq_worker.work(with_scheduler=True)
+            with held_by(self.worker_id):  # SimpleWorker runs the jobs in this thread
+                rq_worker.work(with_scheduler=True)
         finally:
             self.running = False

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from louzhang.access.jurisdiction import EVERYTHING, Jurisdiction, jurisdiction_for
+from louzhang.access.roles import may_import
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
@@ -120,22 +121,6 @@ class Compounds:
         return self._names.get(name, [])
 
 
-def _cell(cells: list[Any], table: Table, field_name: str) -> Any:
-    index = table.columns.get(field_name)
-    if index is None or index >= len(cells):
-        return None
-    return cells[index]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-
 def checked(column: str, parse: Callable[[Any], T], value: Any) -> T:
     """`parse(value)`, an IdentifierError becoming the row's rejection in `column`."""
     try:
@@ -156,6 +141,7 @@ def keep_registered(values: tuple[Any, ...], current: tuple[Any, ...], kept: lis
 
 
 def cell(cells: list[Any], table: Table, field_name: str) -> Any:
+    """The row's value of a canonical field (None when the file has no such column)."""
     index = table.columns.get(field_name)
     if index is None or index >= len(cells):
         return None
@@ -163,6 +149,7 @@ def cell(cells: list[Any], table: Table, field_name: str) -> Any:
 
 
 def text(value: Any) -> str:
+    """A cell as text: stripped, an XLSX whole number without its ".0"."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -182,7 +169,6 @@ def ids_by_code(codes: Iterable[str]) -> dict[str, int]:
             codes,
         )
         return dict(cursor.fetchall())
-
 
 
 def now_for_db() -> Any:
@@ -205,7 +191,11 @@ def open_for_import(
     compound_code: str | None,
 ) -> tuple[Table, Jurisdiction, Compounds, Area | None]:
     """The table, the importer's jurisdiction and compounds, and the compound named by
-    --compound; ImportFileError when the file as a whole cannot be used."""
+    --compound; ImportFileError when the file as a whole cannot be used, or when `actor` (None:
+    the operator) may not import at all."""
+    if actor is not None and not may_import(actor):
+        raise ImportFileError(_("%(user)s may not import: imports are for wardens and commanders")
+                              % {"user": actor.get_username()})
     try:
         table = open_table(path, headers, required)
     except TableError as exc:

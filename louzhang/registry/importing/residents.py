@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from louzhang.access.jurisdiction import Jurisdiction
 from louzhang.areas.models import Area, Level, build_path
+from louzhang.core.paths import AreaPath
 from louzhang.core.sql import insert
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -140,7 +141,7 @@ def _validate(
     except IdentifierError as exc:
         raise RowRejected("住址", str(exc)) from None
     codes = _codes(compound, address)
-    if not jurisdiction.covers(f"{compound.path}{codes[0]}/{codes[1]}/{codes[2]}/"):
+    if not jurisdiction.covers(AreaPath(compound.path).child(codes[0]).child(codes[1]).child(codes[2])):
         raise RowRejected("住址", _("household outside your jurisdiction"))
     note = text(cell(cells, table, "note"))
     if len(note) > 200:
@@ -170,11 +171,11 @@ def _ensure_households(rows: Iterable[_Row]) -> dict[str, int]:
     for compound, address in missing.values():
         b_code, u_code, h_code = _codes(compound, address)
         b_path = build_path(compound, b_code)
-        u_path = f"{b_path}{u_code}/"
+        u_path = b_path.child(u_code)
         levels[0][b_code] = (f"{address.building}号楼", Level.BUILDING, compound.pk, b_path,
                              _ordinal(address.building))
         levels[1][u_code] = (_unit_name(address.unit), Level.UNIT, b_code, u_path, address.unit)
-        levels[2][h_code] = (address.name, Level.HOUSEHOLD, u_code, f"{u_path}{h_code}/",
+        levels[2][h_code] = (address.name, Level.HOUSEHOLD, u_code, u_path.child(h_code),
                              address.floor * 100 + address.door)
     ids: dict[str, int] = {}
     for areas in levels:

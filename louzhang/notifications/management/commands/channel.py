@@ -18,6 +18,9 @@ from louzhang.notifications.views import display_address
 
 
 class Command(LouzhangCommand):
+    """Channels as the operator at the console keeps them: the services are called with
+    `actor=None`, the operator, who may bind and switch channels of any area."""
+
     help = "Delivery channels: `louzhang channel add NAME --kind K --url URL --area CODE [--role R …]`."
 
     def arguments(self, parser: CommandParser) -> None:
@@ -56,7 +59,7 @@ class Command(LouzhangCommand):
                 raise CommandError(f"no channel named {options['name']!r}")
         if action in ("disable", "enable"):
             assert channel is not None
-            if not channel_set_active(channel=channel, active=action == "enable"):
+            if not channel_set_active(channel=channel, active=action == "enable", actor=None):
                 raise CommandError(f"channel {channel.name} is already {action}d")
             self.stdout.write(f"{action}d channel {channel.name}")
             return
@@ -84,7 +87,7 @@ class Command(LouzhangCommand):
             channel = channel_add(
                 name=options["name"], kind=options["kind"], url=options["url"],
                 area_code=options["area"], roles=options["roles"], secret=secret,
-                options=channel_options,
+                options=channel_options, actor=None,
             )
         except ChannelError as exc:
             raise CommandError(str(exc)) from None
