@@ -36,16 +36,38 @@ class Holding:
     by_area: bool
 
 
+_COLUMNS = ("pk", "user_id", "role", "held", "held_level", "direct")
+
+
 def holdings(grants: QuerySet[Grant], *, at: Iterable[str] | None = None,
              below: Iterable[str] = ()) -> list[Holding]:
-    """Where each of `grants` is held, in one query.
+    """Where each of `grants` is held.
 
-    Without `at`: every area they are held over. With `at`: only holdings of exactly those
-    paths, and (for `below`, paths of compounds) area grants anywhere beneath them — a batch
-    asks once for a compound what each of its households would ask.
+    Without `at`: every area they are held over — one query (a second only when some of the
+    grants are a police unit's). With `at`: only holdings of exactly those paths, and (for
+    `below`, paths of compounds) area grants anywhere beneath them — a batch asks once for a
+    compound what each of its households would ask; one query.
     """
+    if at is None:
+        rows = list(grants.values_list("pk", "user_id", "role", "area__path", "area__level", "police_unit_id"))
+        found = [Holding(pk, user_id, role, AreaPath(path), level, True)
+                 for pk, user_id, role, path, level, unit in rows if unit is None]
+        by_unit = [row[0] for row in rows if row[5] is not None]
+        if by_unit:
+            found += _rows(_through_units(Grant.objects.filter(pk__in=by_unit)))
+        return found
+    exact = list(at)
+    where = Q(held__in=exact)
+    for compound in below:
+        where |= Q(held__subtree=compound, held_level__gt=Level.COMPOUND)
     by_area = grants.filter(area__isnull=False).annotate(
         held=F("area__path"), held_level=F("area__level"), direct=Value(1, IntegerField()))
+    return _rows([by_area.filter(where), *_through_units(grants, at=exact)])
+
+
+def _through_units(grants: QuerySet[Grant], at: list[str] | None = None) -> list[QuerySet[Grant]]:
+    """The grants of police units, each annotated with the area it is held over: a station's
+    with each community of its beat, any other unit's with its area (only those at `at`)."""
     by_station = grants.filter(police_unit__kind=PoliceUnit.Kind.STATION).annotate(
         held=F("police_unit__communities__path"), held_level=Value(Level.COMMUNITY, IntegerField()),
         direct=Value(0, IntegerField()))
@@ -53,17 +75,14 @@ def holdings(grants: QuerySet[Grant], *, at: Iterable[str] | None = None,
         police_unit__kind=PoliceUnit.Kind.STATION).annotate(
         held=F("police_unit__area__path"), held_level=F("police_unit__area__level"),
         direct=Value(0, IntegerField()))
-    branches = [by_area, by_station, by_unit]
     if at is not None:
-        exact = list(at)
-        where = Q(held__in=exact)
-        for compound in below:
-            where |= Q(held__subtree=compound, held_level__gt=Level.COMPOUND)
-        branches = [by_area.filter(where), by_station.filter(held__in=exact), by_unit.filter(held__in=exact)]
-        if not exact:
-            branches = [by_area.filter(where)]
-    columns = ("pk", "user_id", "role", "held", "held_level", "direct")
-    first, *rest = [branch.values_list(*columns) for branch in branches]
+        return [by_station.filter(held__in=at), by_unit.filter(held__in=at)]
+    return [by_station, by_unit]
+
+
+def _rows(branches: list[QuerySet[Grant]]) -> list[Holding]:
+    """The holdings of annotated branches (`held`, `held_level`, `direct`), in one UNION query."""
+    first, *rest = [branch.values_list(*_COLUMNS) for branch in branches]
     rows = first.union(*rest, all=True) if rest else first
     return [Holding(grant_id, user_id, role, AreaPath(path), level, bool(direct))
             for grant_id, user_id, role, path, level, direct in rows if path is not None]

@@ -194,7 +194,19 @@ class DeviceBatch(ABC, Generic[In, V, E, R]):
                 # what acting on the rules will read (who answers, where, which channels) is read
                 # now, before the transaction: SQLite has one writer, and it holds the lock for less
                 firing = self.rules.prepare(self.rules.event, [event for _item, event in events])
-                results.update(atomic_with_retry(lambda: self._store(valid, events, firing)))
+                # in client_id order: two resends of one device's batch insert the same keys in
+                # the same order, and neither waits for a key the other holds while holding one
+                # it waits for
+                in_order = sorted(valid, key=lambda item: item.client_id)
+                ids, theirs, fired = atomic_with_retry(lambda: self._store(in_order, events, firing))
+            # the answers are written after the commit: the transaction holds the lock for less
+            for item in valid:
+                if item.client_id not in ids:
+                    # a resend of the same records racing this batch stored it first: it is theirs
+                    results[item.index] = self.result(item.index, "duplicate", id=theirs.get(item.client_id))
+            for position, (item, _event) in enumerate(events):
+                if item.client_id in ids:
+                    results[item.index] = self.created(item, ids[item.client_id], fired.get(position, ()))
         for repeat, first_index in repeats.items():
             results[repeat].id = results[first_index].id
         return [results[index] for index in range(len(records))]
@@ -206,26 +218,19 @@ class DeviceBatch(ABC, Generic[In, V, E, R]):
         return dict(self.model._default_manager.filter(
             recorded_by=self.user, client_id__in=client_ids).values_list("client_id", "id"))
 
-    def _store(self, valid: list[V], events: list[tuple[V, E]], firing: set[int]) -> dict[int, R]:
-        # in client_id order: two resends of one device's batch insert the same keys in the same
-        # order, and neither waits for a key the other holds while holding one it waits for
-        ids = self.store(sorted(valid, key=lambda item: item.client_id))
-        results: dict[int, R] = {}
-        if len(ids) < len(valid):
-            # a resend of the same records racing this batch stored these first: they are theirs
-            theirs = self._stored([item.client_id for item in valid if item.client_id not in ids])
-            for item in valid:
-                if item.client_id not in ids:
-                    results[item.index] = self.result(item.index, "duplicate", id=theirs.get(item.client_id))
+    def _store(self, valid: list[V], events: list[tuple[V, E]], firing: set[int]
+               ) -> tuple[dict[str, int], dict[str, int], dict[int, Sequence[Any]]]:
+        """Inside the transaction: the records written (ids by client_id), those a racing resend
+        wrote first (their ids), and what the rules did for each event that fired (by position)."""
+        ids = self.store(valid)
+        theirs = self._stored([item.client_id for item in valid if item.client_id not in ids]) \
+            if len(ids) < len(valid) else {}
         # rules are plain functions of their event: only those that fired in `prepare` fire now
         positions = [p for p in sorted(firing) if events[p][0].client_id in ids]
         fired = dict(zip(positions, self.rules.fire(self.rules.event, [
             replace(events[p][1], record_id=ids[events[p][0].client_id]) for p in positions
         ]), strict=True))
-        for position, (item, _event) in enumerate(events):
-            if item.client_id in ids:
-                results[item.index] = self.created(item, ids[item.client_id], fired.get(position, ()))
-        return results
+        return ids, theirs, fired
 
     # --- the domain's hooks ---
 

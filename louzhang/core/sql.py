@@ -3,6 +3,8 @@ would dominate once validation is done."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,3 +112,18 @@ def update_later(model: Any, column: str, values: dict[int, datetime]) -> None:
                 f"UPDATE {table} SET {name} = %s WHERE {pk} = %s AND ({name} IS NULL OR {name} < %s)",  # noqa: S608
                 [(db_datetime(values[key]), key, db_datetime(values[key])) for key in keys],
             )
+
+
+def advisory_locks(names: Iterable[str]) -> None:
+    """On PostgreSQL, take a transaction-level advisory lock on each of `names` (a stable hash of
+    each), all in one order, until the transaction ends: two transactions over the same names
+    meet at the first they share and the second waits there. Nothing on SQLite (one writer)."""
+    if connection.vendor != "postgresql":
+        return
+    locks = sorted({int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+                    for name in names})
+    if not locks:
+        return
+    with connection.cursor() as cursor:
+        # unnest yields the sorted array in order; a volatile function is evaluated after ORDER BY
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [locks])

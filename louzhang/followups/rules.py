@@ -21,17 +21,16 @@ texts go to group chats: compose them from masked values only.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.areas.models import Area
+from louzhang.core.sql import advisory_locks
 from louzhang.followups.models import FollowUp, Priority
 
 
@@ -176,13 +175,8 @@ def _subjects_lock(keys: set[tuple[str, str, str]]) -> None:
     needs — one just opened, one just counted on after losing the race to open it — until the
     database broke the deadlock by aborting one (run again by `atomic_with_retry`, a second
     later). SQLite has one writer at a time and needs none of this."""
-    if not keys or connection.vendor != "postgresql":
-        return
-    locks = sorted({int.from_bytes(hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest(),
-                                   "big", signed=True) for key in keys})
-    with connection.cursor() as cursor:
-        # unnest yields the sorted array in order; a volatile function is evaluated after ORDER BY
-        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [locks])
+    if keys:
+        advisory_locks("\x1f".join(key) for key in keys)
 
 
 def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
