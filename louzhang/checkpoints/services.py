@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import RECORDING_AT_CHECKPOINTS, may_keep_key_regions
 from louzhang.areas.models import Area, Level
+from louzhang.audit.services import audit_record
 from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, VehicleInspection
 from louzhang.core.ingest import (
     DeviceBatch,
@@ -38,7 +39,7 @@ from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.divisions import place_names_under
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
-from louzhang.identifiers.plates import Plate, parse_plate
+from louzhang.identifiers.plates import Plate, known_prefix, parse_plate
 from louzhang.registry.models import Resident, Vehicle
 
 MAX_BATCH = 1000
@@ -319,9 +320,6 @@ def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate
     """A commander of a whole city adds a key region (重点地区); audited."""
     if not may_keep_key_regions(actor):
         raise PermissionDenied("key regions are kept by a city's command centre")
-    from louzhang.audit.services import audit_record
-    from louzhang.identifiers.plates import known_prefix
-
     name = name.strip()
     if not name:
         raise KeyRegionError(_("Give the region a name."))
@@ -349,8 +347,6 @@ def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate
 def key_region_end(*, actor: Any, region: KeyRegion, on: Any) -> None:
     if not may_keep_key_regions(actor):
         raise PermissionDenied("key regions are kept by a city's command centre")
-    from louzhang.audit.services import audit_record
-
     with transaction.atomic():
         KeyRegion.objects.filter(pk=region.pk).update(ends_on=on)
         audit_record(actor=actor, action="change", object_type="checkpoints.keyregion",

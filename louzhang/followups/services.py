@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from louzhang.access.holders import Responsible, escalation_targets, owner_for
+from louzhang.access.holders import Responsible, commander_tiers, escalation_targets, owner_for
+from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import may_command
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
@@ -172,8 +173,6 @@ def followup_prepare(area: Area) -> None:
 
 
 def _commanders(area: Area) -> list[Recipient]:
-    from louzhang.access.holders import commander_tiers
-
     return [Recipient(u, Role.COMMANDER) for tier in commander_tiers(area) for u in tier]
 
 
@@ -233,8 +232,6 @@ def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str)
 def followup_reassign(*, followup: FollowUp, actor: User, owner: User, role: str = Role.WARDEN) -> bool:
     """A commander of the area gives the follow-up to another warden of it (to `owner`, who
     must hold `role` over the area). Returns False when it was closed meanwhile."""
-    from louzhang.access.jurisdiction import jurisdiction_for
-
     if not may_command(actor, followup.area.path):
         raise PermissionDenied("follow-ups are reassigned by a commander of the area")
     if not jurisdiction_for(owner, roles=[role]).covers(followup.area.path):

@@ -11,14 +11,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from louzhang.access.jurisdiction import jurisdiction_for
-from louzhang.access.roles import RECORDING_AT_GATES
-from louzhang.areas.models import Area
+from louzhang.access.roles import RECORDING_AT_GATES, may_print_passes
+from louzhang.areas.models import Area, Level
+from louzhang.audit.services import audit_record
 from louzhang.core.ingest import (
     DeviceBatch,
     DeviceRecordIn,
@@ -31,6 +33,7 @@ from louzhang.core.ingest import (
 from louzhang.core.sql import db_datetime, insert_returning
 from louzhang.followups.rules import rules_fire_many, rules_prepare
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
+from louzhang.gates.selectors import PassCard, building_passes
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
@@ -281,19 +284,12 @@ def passes_issue(*, households: list[Area]) -> int:
     return len(new)
 
 
-def pass_sheet_print(*, actor: Any, building: Area) -> list[Any]:
+def pass_sheet_print(*, actor: Any, building: Area) -> list[PassCard]:
     """The pass cards (出入证) of every household of a building, to print; printing is audited.
 
     Only a warden or commander of the building may (`PermissionDenied` otherwise): a pass
-    opens the compound's gate. Returns `gates.selectors.PassCard`s.
+    opens the compound's gate.
     """
-    from django.core.exceptions import PermissionDenied
-
-    from louzhang.access.roles import may_print_passes
-    from louzhang.areas.models import Level
-    from louzhang.audit.services import audit_record
-    from louzhang.gates.selectors import building_passes
-
     if not may_print_passes(actor, building.path):
         raise PermissionDenied("pass cards are printed by a warden or commander of the building")
     if building.level != Level.BUILDING:
