@@ -365,7 +365,7 @@ ZH = {
     "home observation breach": "居家观察人员外出",
     "under home observation, went out": "居家观察期间外出",
     "check on them, re-measure, call the health liaison": "请核实，复测体温，联系卫生联络员",
-    "The warden has been asked to check.": "已通知楼长核实。",
+    "A follow-up is open to check on them.": "已生成核实跟进任务。",
     "call them at once and bring them home; register why they went out": "立即联系并劝返，登记外出原因",
     "unknown gate %(code)s": "未知门岗 %(code)s",
     "give either pass_code or visitor": "请提供出入证号或访客信息（二选一）",

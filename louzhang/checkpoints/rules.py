@@ -68,4 +68,4 @@ def fever_at_checkpoint(event: VehicleCheckEvent) -> Iterator[Outcome]:
         )
         label = str(_("fever"))
         yield Alert(area=area, roles=(Role.HEALTH,), title=f"【{label}】{summary}",
-                    text=str(_("The warden has been asked to check.")))
+                    text=str(_("A follow-up is open to check on them.")))

@@ -50,7 +50,7 @@ def fever(event: GateCheckEvent) -> Iterator[Outcome]:
                        detail={"gate_record": event.record_id})
     label = str(_("fever"))
     yield Alert(area=area, roles=(Role.HEALTH,), title=f"【{label}】{summary}",
-                text=str(_("The warden has been asked to check.")))
+                text=str(_("A follow-up is open to check on them.")))
 
 
 @rule("observation_breach", on="gate_check.created")

@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 
 from louzhang.access.jurisdiction import jurisdiction_for, scope
-from louzhang.access.roles import RECORDING_AT_GATES, VIEWING_GATES
+from louzhang.access.roles import RECORDING_AT_GATES, VIEWING_GATES, may_record_at_gate
 from louzhang.areas.models import Area, Level
 from louzhang.core.clock import today_start
 from louzhang.core.thresholds import fever_threshold
@@ -31,7 +31,7 @@ def access_gate(user: Any, code: str) -> tuple[Gate, bool]:
     if gate is None:
         raise Http404("no such gate")
     path = gate.compound.path
-    if jurisdiction_for(user, roles=RECORDING_AT_GATES).covers(path):
+    if may_record_at_gate(user, path):
         return gate, True
     if jurisdiction_for(user, roles=VIEWING_GATES).navigable(path):
         return gate, False

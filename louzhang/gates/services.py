@@ -30,6 +30,7 @@ from louzhang.core.ingest import (
     error,
     future_error,
 )
+from louzhang.core.paths import AreaPath
 from louzhang.core.sql import db_datetime, insert_returning
 from louzhang.followups.rules import rules_fire_many, rules_prepare
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
@@ -192,6 +193,7 @@ class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, Result]):
 
     gates: dict[str, Gate]
     recordable: dict[str, bool]
+    compound_paths: dict[str, AreaPath]
     passes: dict[str, tuple[int, str]]
     created_at: Any
 
@@ -200,6 +202,7 @@ class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, Result]):
                       .filter(code__in={r.gate for r in records})}
         allowed = jurisdiction_for(self.user, roles=RECORDING_AT_GATES)
         self.recordable = {code: allowed.covers(gate.compound.path) for code, gate in self.gates.items()}
+        self.compound_paths = {code: AreaPath(gate.compound.path) for code, gate in self.gates.items()}
         # code -> (household id, household path): plain values, no model objects for a hot path
         self.passes = {code: (household_id, path) for code, household_id, path in HouseholdPass.objects.filter(
             code__in={r.pass_code for r in records if r.pass_code}, revoked_at__isnull=True,
@@ -219,7 +222,7 @@ class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, Result]):
             found = self.passes.get(record.pass_code)
             if found is None:
                 errors.append(error(["pass_code"], _("unknown or revoked pass %(code)s") % {"code": record.pass_code}))
-            elif gate is not None and not found[1].startswith(gate.compound.path):
+            elif gate is not None and not self.compound_paths[record.gate].contains(found[1]):
                 errors.append(error(["pass_code"], _("pass of another compound: register as a visitor")))
             else:
                 household_id = found[0]
