@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "louzhang.followups",
     "louzhang.gates",
     "louzhang.checkpoints",
+    "louzhang.observation",
+    "louzhang.screening",
     "louzhang.web",
     "louzhang.demo",
     "louzhang.ops",
@@ -273,6 +275,24 @@ LOUZHANG_ESCALATE_AFTER_MINUTES = env_int_list("LOUZHANG_ESCALATE_AFTER_MINUTES"
 LOUZHANG_ESCALATION_CHECK_SECONDS = env_int("LOUZHANG_ESCALATION_CHECK_SECONDS", 60, minimum=1)
 #: a temperature at or above this (°C) opens a fever follow-up
 LOUZHANG_FEVER_THRESHOLD = env_float("LOUZHANG_FEVER_THRESHOLD", 37.3)
+#: home observation lasts this many days after the last exposure (14), unless the key region
+#: says otherwise
+LOUZHANG_OBSERVATION_DAYS = env_int("LOUZHANG_OBSERVATION_DAYS", 14, minimum=1)
+#: a returnee from a key region found at a visit is only proposed for home observation, for the
+#: health liaison to confirm (a contact of a case always is); by default the warden's finding
+#: opens it at once
+LOUZHANG_OBSERVATION_NEEDS_CONFIRMATION = env_bool("LOUZHANG_OBSERVATION_NEEDS_CONFIRMATION", False)
+#: the evening check-in of a person under home observation is due by this time (the morning
+#: one by noon)
+LOUZHANG_CHECK_IN_EVENING_DEADLINE = env_str("LOUZHANG_CHECK_IN_EVENING_DEADLINE") or "21:00"
+try:
+    _hour, _minute = (int(p) for p in LOUZHANG_CHECK_IN_EVENING_DEADLINE.split(":"))
+    if not (12 <= _hour <= 23 and 0 <= _minute <= 59):
+        raise ValueError
+except ValueError:
+    raise ConfigurationError(
+        "LOUZHANG_CHECK_IN_EVENING_DEADLINE must be a time between 12:00 and 23:59, as HH:MM, "
+        f"not {LOUZHANG_CHECK_IN_EVENING_DEADLINE!r}") from None
 
 LOGGING = {
     "version": 1,

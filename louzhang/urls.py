@@ -52,6 +52,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("louzhang.screening.urls")),
+    path("", include("louzhang.observation.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found_view),
 ]

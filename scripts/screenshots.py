@@ -26,6 +26,13 @@ SHOTS = [
     ("checkpoint", "/checkpoints/DLT-CP1/", "checkpoint-page.png"),
     ("warden", "/imports/", "warden-import.png"),
     ("commander", "/gates/", "commander-gates-today.png"),
+    ("warden", "/visits/", "warden-visits.png"),
+    ("warden", "/visits/new/150202001001001-34-1-0402/", "warden-visit-form.png"),
+    ("warden", "{visit}", "warden-visit-saved.png"),
+    ("station_xnb", "{round}", "station-round-coverage.png"),
+    ("health", "/observations/", "health-observations.png"),
+    ("health", "{observation}", "health-observation.png"),
+    ("", "{link}", "resident-check-in-link.png"),
 ]
 
 
@@ -68,6 +75,34 @@ def _assign_task(browser, url: str, password: str) -> str:  # type: ignore[no-un
     return path
 
 
+def _first_link(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    href = page.locator(selector).first.get_attribute("href")
+    assert href, f"no link {selector} on {page.url}"
+    return str(href)
+
+
+def _screening_pages(browser, url: str, logins: dict[str, str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The demo's round, its returnee's observation and personal link, and a visit the warden
+    records now (the next household of the stairwell: nothing to report)."""
+    context, page = _login(browser, url, "station_xnb", logins["station_xnb"])
+    page.goto(url + "/rounds/")
+    round_ = _first_link(page, "a[href^='/rounds/'][href$='/']:not([href='/rounds/'])")
+    context.close()
+    context, page = _login(browser, url, "health", logins["health"])
+    page.goto(url + "/observations/")
+    observation = _first_link(page, "a[href^='/observations/'][href$='/']:not([href='/observations/'])")
+    page.goto(url + observation)
+    link = str(page.locator("[data-link-path]").get_attribute("data-link-path"))
+    context.close()
+    context, page = _login(browser, url, "warden", logins["warden"])
+    page.goto(url + "/visits/new/150202001001001-34-1-0402/")
+    page.locator("button[data-save]").click()
+    page.wait_for_load_state()
+    visit = page.url.removeprefix(url)
+    context.close()
+    return {"round": round_, "observation": observation, "link": link, "visit": visit}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8000")
@@ -80,9 +115,15 @@ def main() -> None:
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         followup = _assign_task(browser, args.url, logins["station_xnb"])
         _gate_traffic(browser, args.url, logins["gate"])
+        places = {"followup": followup, **_screening_pages(browser, args.url, logins)}
         for username, path, name in SHOTS:
-            context, page = _login(browser, args.url, username, logins[username])
-            page.goto(args.url + path.format(followup=followup))
+            if username:
+                context, page = _login(browser, args.url, username, logins[username])
+            else:  # a resident: no log-in
+                context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                              device_scale_factor=2, is_mobile=True)
+                page = context.new_page()
+            page.goto(args.url + path.format(**places))
             page.wait_for_timeout(600)
             page.screenshot(path=str(OUT / name), full_page=False)
             context.close()

@@ -115,7 +115,7 @@ def test_an_inspection_stores_its_occupants_and_answers_as_api_md_says(checkpoin
     assert (occupant.name, occupant.phone, occupant.id_number, str(occupant.temperature)) == (
         "王五", "13812345678", resident.id_number, "37.0")
     followup = FollowUp.objects.get(pk=result["followups"][0])
-    assert "，1人；" in followup.summary
+    assert "，1人，来自包头市；" in followup.summary
     assert followup.events.get().detail == {"inspection": inspection.pk}  # the opening event
 
 

@@ -139,10 +139,13 @@ def test_a_gate_record_without_a_pass_or_a_visitor_says_so(gate: User) -> None:
     assert "请扫码或输入出入证号，或登记无证访客" in page and _value(page, "temperature") == "36.5"
 
 
-def test_the_gate_says_what_was_done_on_fever(gate: User) -> None:
+def test_the_gate_says_what_was_done_on_fever(gate: User, warden: User) -> None:
     page = web_client(gate).post(f"/gates/{GATE}/", {"pass_code": _pass(), "temperature": "38，4",
                                                      "direction": "in"}, follow=True).content.decode()
-    assert "发热 38.4 °C：已登记，并已生成发热跟进任务" in page and "已通知" not in page
+    assert "发热 38.4 °C：已登记，并已生成发热跟进任务" in page
+    # who was told, as it was done: the building's warden owns it, the health liaison knows
+    assert f"发热：已通知民警楼长 {warden.display_name}，由其负责跟进。 已通知卫生联络员 1 人。" in page
+    assert "另已通知楼长" not in page
     assert FollowUp.objects.filter(kind="fever", area__code=BAOLI_34_2_6W).exists()
 
 

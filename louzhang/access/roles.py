@@ -31,6 +31,12 @@ RECORDING_AT_CHECKPOINTS = (Role.CHECKPOINT, Role.COMMANDER)
 PRINTING_PASSES = (Role.WARDEN, Role.COMMANDER)
 #: import residents and vehicles of their area
 IMPORTING = (Role.WARDEN, Role.COMMANDER)
+#: visit households and record what they found (走访摸排)
+VISITING = (Role.WARDEN, Role.COMMANDER)
+#: open home observations, record check-ins, record a transfer to hospital or a move
+OBSERVING = (Role.WARDEN, Role.HEALTH, Role.COMMANDER)
+#: confirm a proposed observation, extend it, release it on its last day (卫生专干)
+RELEASING = (Role.HEALTH, Role.COMMANDER)
 
 
 def roles_of(user: Any) -> set[str]:
@@ -86,6 +92,18 @@ def may_manage_channels(user: Any, path: str | None = None) -> bool:
     if path is None:
         return commands_anywhere(user)
     return may_command(user, path)
+
+
+def may_visit(user: Any, path: str) -> bool:
+    return jurisdiction_for(user, roles=VISITING).covers(path)
+
+
+def may_observe(user: Any, path: str) -> bool:
+    return jurisdiction_for(user, roles=OBSERVING).covers(path)
+
+
+def may_release(user: Any, path: str) -> bool:
+    return jurisdiction_for(user, roles=RELEASING).covers(path)
 
 
 def may_record_at_gate(user: Any, compound_path: str) -> bool:

@@ -101,3 +101,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class LeadWarden(models.Model):
+    """The warden a station commander names to answer for a whole compound (牵头楼长): a
+    visitor's fever at its gate, a key-region car bound for it. Without one, the warden holding
+    most of its buildings answers (`access.holders.compound_owner`)."""
+
+    compound = models.OneToOneField(
+        Area, on_delete=models.CASCADE, related_name="lead_warden", verbose_name=_("compound")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="leads", verbose_name=_("lead warden")
+    )
+    named_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    named_at = models.DateTimeField(_("named"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("lead warden")
+        verbose_name_plural = _("lead wardens")
+
+    def __str__(self) -> str:
+        return f"{self.compound} · {self.user}"

@@ -49,6 +49,17 @@ class InspectionForm(PageForm):
     disposition = forms.ChoiceField(choices=VehicleInspection.Disposition.choices,
                                     error_messages={"required": _("Tap let through, turn back or refer.")})
 
+    def __init__(self, *args: Any, suggest_url: str = "", **kwargs: Any) -> None:
+        """`suggest_url`: where the destination field asks for compounds named like what is
+        typed (a `<datalist id="destinations">` the page swaps in)."""
+        super().__init__(*args, **kwargs)
+        if suggest_url:
+            self.fields["destination"].widget.attrs.update({
+                "list": "destinations", "autocomplete": "off", "hx-get": suggest_url,
+                "hx-trigger": "input changed delay:250ms", "hx-target": "#destinations",
+                "hx-swap": "outerHTML",
+            })
+
     def clean_plate(self) -> str:
         """Checked here as the service checks it, so that every mistake shows at once."""
         plate: str = self.cleaned_data["plate"]
@@ -114,6 +125,10 @@ class KeyRegionForm(PageForm):
                               error_messages={"invalid": _DATE})
     risk = forms.ChoiceField(label=_("risk"), choices=KeyRegion.Risk.choices, required=False,
                              initial=KeyRegion.Risk.HIGH)
+
+    observation_days = forms.IntegerField(
+        label=_("Days of home observation after the last exposure (empty: the default, 14)"),
+        required=False, min_value=1, max_value=28)
 
     def clean_risk(self) -> str:
         return str(self.cleaned_data["risk"] or KeyRegion.Risk.HIGH)

@@ -52,6 +52,8 @@ class KeyRegion(models.Model):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"), null=True, blank=True)
     risk = models.CharField(_("risk"), max_length=8, choices=Risk.choices, default=Risk.HIGH)
+    #: days of home observation after the last exposure here; empty: `LOUZHANG_OBSERVATION_DAYS`
+    observation_days = models.PositiveSmallIntegerField(_("days of home observation"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("key region")

@@ -23,8 +23,10 @@ register_kind("key_region_vehicle", _("key-region vehicle"))
 
 @rule("key_region_vehicle", on="vehicle_check.created")
 def key_region_vehicle(event: VehicleCheckEvent) -> Iterator[Outcome]:
-    """A car from a key region let through towards compound X: X's warden registers the
-    travellers and starts their home observation. A resident's own car is said so."""
+    """A car from a key region let through towards compound X: X's lead warden (else the
+    warden of most of its buildings) registers the travellers and starts their home
+    observation, and every warden of X is told. A resident's own car is said so; where the car
+    said it came from is kept."""
     if event.key_region is None or event.destination is None:
         return
     if event.disposition != VehicleInspection.Disposition.PASS:
@@ -33,6 +35,8 @@ def key_region_vehicle(event: VehicleCheckEvent) -> Iterator[Outcome]:
     people = len(event.occupants)
     summary = (f"{event.plate}（{event.key_region}）{when} "
                f"{event.checkpoint_name} → {event.destination.name}，{people}人")
+    if event.origin:
+        summary += "，" + str(_("from %(origin)s") % {"origin": event.origin})
     vehicle = event.vehicle
     if vehicle is not None:
         since = timezone.localtime(vehicle.registered_at).strftime("%Y-%m-%d")
@@ -43,8 +47,12 @@ def key_region_vehicle(event: VehicleCheckEvent) -> Iterator[Outcome]:
         kind="key_region_vehicle", subject_type="vehicle", subject_id=event.plate,
         area=event.destination, summary=summary, priority=Priority.URGENT,
         action=str(_("register the travellers and start their home observation")),
-        due_in=timedelta(hours=2), detail={"inspection": event.record_id},
+        due_in=timedelta(hours=2), detail={"inspection": event.record_id}, owner_from="compound",
     )
+    label = str(_("key-region vehicle"))
+    yield Alert(area=event.destination, roles=(Role.WARDEN,), within=True, title=f"【{label}】{summary}",
+                text=str(_("A car from a key region is bound for the compound: a follow-up is open "
+                           "for the compound's warden.")))
 
 
 @rule("fever_at_checkpoint", on="vehicle_check.created")

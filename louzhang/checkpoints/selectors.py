@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length
 from django.http import Http404
 
 from louzhang.access.jurisdiction import jurisdiction_for, scope
@@ -13,6 +14,7 @@ from louzhang.access.roles import RECORDING_AT_CHECKPOINTS
 from louzhang.areas.models import Area, Level
 from louzhang.checkpoints.models import Checkpoint, VehicleInspection
 from louzhang.core.clock import today_start
+from louzhang.core.paths import AreaPath
 from louzhang.core.thresholds import fever_threshold
 
 
@@ -110,6 +112,43 @@ def destinations_named(text: str, *, limit: int = 5) -> Destinations:
     if called:
         return Destinations(called, exact=True)
     return Destinations(list(compounds.filter(name__contains=text).order_by("path")[:limit]), exact=False)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A compound offered for a typed destination: `value` goes into the field — its name, or
+    its code where another compound has the same name —, `label` says where it is."""
+
+    value: str
+    label: str
+
+
+def destinations_suggested(checkpoint: Checkpoint, text: str, *, limit: int = 10) -> list[Suggestion]:
+    """The compounds of the checkpoint's province whose name contains `text`, shortest names
+    first (a compound's name is no personal data: any compound a car may be bound for is
+    offered, as `destinations_named` takes any)."""
+    text = text.strip()
+    if not text:
+        return []
+    # the cities of the province: their division codes share its first two digits
+    province = AreaPath(checkpoint.area.path).ancestor(Level.CITY).code[:2]
+    in_province = Q(pk__in=[])
+    for city in Area.objects.filter(level=Level.CITY, code__startswith=province).values_list("path", flat=True):
+        in_province |= Q(path__subtree=city)
+    found = list(Area.objects.filter(in_province, level=Level.COMPOUND, name__contains=text)
+                 .order_by(Length("name"), "name", "path")[:limit])
+    if not found:
+        return []
+    shared = set(Area.objects.filter(level=Level.COMPOUND, name__in={a.name for a in found})
+                 .values("name").annotate(n=Count("id")).filter(n__gt=1).values_list("name", flat=True))
+    above = {AreaPath(a.path).ancestor(level) for a in found for level in (Level.CITY, Level.DISTRICT)}
+    names = dict(Area.objects.filter(path__in=above).values_list("path", "name"))
+
+    def where(area: Area) -> str:
+        at = AreaPath(area.path)
+        return names.get(at.ancestor(Level.CITY), "") + names.get(at.ancestor(Level.DISTRICT), "")
+
+    return [Suggestion(a.code if a.name in shared else a.name, f"{a.name} · {where(a)}") for a in found]
 
 
 def key_region_name(inspection_id: int) -> str:

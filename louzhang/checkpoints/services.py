@@ -34,7 +34,7 @@ from louzhang.core.ingest import (
 )
 from louzhang.core.sql import db_datetime, insert_returning, update_later
 from louzhang.core.thresholds import fever_threshold
-from louzhang.followups.rules import rules_fire_many, rules_prepare
+from louzhang.followups.rules import Fired, rules_fire_many, rules_prepare
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.divisions import place_names_under
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -84,6 +84,13 @@ class InspectionResult(Result):
     key_region: bool = False
     registered_vehicle: bool = False
     followups: list[int] = field(default_factory=list)
+    #: for the checkpoint page, what the rules did (`followups.rules.Fired`); not in the API's answer
+    fired: list[Fired] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        answer = super().as_dict()
+        del answer["fired"]
+        return answer
 
 
 def key_region_for(plate: Plate, origin: str, at: datetime, regions: list[KeyRegion]) -> KeyRegion | None:
@@ -190,6 +197,8 @@ class VehicleCheckEvent:
     destination: Area | None
     #: the key region's name (武汉市), None for a car from elsewhere
     key_region: str | None
+    #: where the car said it came from, as typed (湖北省孝感市)
+    origin: str
     vehicle: RegisteredVehicle | None
     occupants: tuple[OccupantSeen, ...]
     residents: _Residents = field(repr=False, compare=False)
@@ -280,7 +289,8 @@ class VehicleChecks(DeviceBatch[VehicleCheckIn, _Inspection, VehicleCheckEvent, 
                 record_id=0, plate=plate.plate, at=data.at, disposition=data.disposition,
                 checkpoint_name=item.checkpoint.name, checkpoint_area=item.checkpoint.area,
                 destination=item.destination,
-                key_region=item.key_region.name if item.key_region else None, vehicle=item.vehicle,
+                key_region=item.key_region.name if item.key_region else None,
+                origin=data.origin.strip(), vehicle=item.vehicle,
                 occupants=tuple(OccupantSeen(o.name.strip(), id_number, o.temperature.quantize(_TENTHS))
                                 for o, _phone, id_number in item.occupants),
                 residents=residents,
@@ -308,6 +318,7 @@ class VehicleChecks(DeviceBatch[VehicleCheckIn, _Inspection, VehicleCheckEvent, 
         result.key_region = item.key_region is not None
         result.registered_vehicle = item.vehicle is not None
         result.followups = sorted({f.followup.pk for f in fired if f.followup is not None})
+        result.fired = list(fired)
         return result
 
 
@@ -316,7 +327,8 @@ class KeyRegionError(Exception):
 
 
 def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate_prefixes: list[str],
-                   starts_on: Any, ends_on: Any = None, risk: str = KeyRegion.Risk.HIGH) -> KeyRegion:
+                   starts_on: Any, ends_on: Any = None, risk: str = KeyRegion.Risk.HIGH,
+                   observation_days: int | None = None) -> KeyRegion:
     """A commander of a whole city adds a key region (重点地区); audited."""
     if not may_keep_key_regions(actor):
         raise PermissionDenied("key regions are kept by a city's command centre")
@@ -338,7 +350,7 @@ def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate
     with transaction.atomic():
         region = KeyRegion.objects.create(name=name[:50], division_prefixes=division_prefixes,
                                           plate_prefixes=plate_prefixes, starts_on=starts_on,
-                                          ends_on=ends_on, risk=risk)
+                                          ends_on=ends_on, risk=risk, observation_days=observation_days)
         audit_record(actor=actor, action="create", object_type="checkpoints.keyregion",
                      object_id=region.pk, summary=f"key region {region.name} from {starts_on}")
     return region

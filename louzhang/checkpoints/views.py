@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,14 +18,21 @@ from louzhang.checkpoints.forms import (
     KeyRegionForm,
 )
 from louzhang.checkpoints.models import KeyRegion
-from louzhang.checkpoints.selectors import access_checkpoint, checkpoint_today, key_region_name
+from louzhang.checkpoints.selectors import (
+    access_checkpoint,
+    checkpoint_today,
+    destinations_suggested,
+    key_region_name,
+)
 from louzhang.checkpoints.services import (
+    InspectionResult,
     KeyRegionError,
     key_region_add,
     key_region_end,
     vehicle_checks_ingest,
 )
 from louzhang.core.views import forbidden_is_missing
+from louzhang.followups.rules import fired_in_words
 from louzhang.identifiers.plates import normalise_plate
 
 
@@ -35,7 +41,11 @@ def checkpoint_page(request: HttpRequest, code: str) -> HttpResponse:
     """The checkpoint's page; its officers record here. An inspection refused comes back with
     what was typed and why."""
     checkpoint = access_checkpoint(request.user, code)
-    form = InspectionForm(request.POST or None)
+    if request.method == "GET" and request.GET.get("suggest") == "destinations":
+        return render(request, "checkpoints/_destinations.html", {
+            "destinations": destinations_suggested(checkpoint, request.GET.get("destination", ""))})
+    suggest_url = reverse("checkpoint", args=[checkpoint.code]) + "?suggest=destinations"
+    form = InspectionForm(request.POST or None, suggest_url=suggest_url)
     if form.is_valid():
         [result] = vehicle_checks_ingest(user=request.user, records=[form.record(checkpoint.code)])
         if result.status == "created":
@@ -43,12 +53,16 @@ def checkpoint_page(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("checkpoint", code=checkpoint.code)
         form.add_record_errors(result.errors, RECORD_FIELDS)
     day, latest = checkpoint_today(checkpoint)
-    return render(request, "checkpoints/checkpoint.html", {"checkpoint": checkpoint, "day": day,
-                                                           "latest": latest, "form": form})
+    # a destination refused comes back with the compounds named like it to pick from
+    typed = str(form["destination"].value() or "") if form.is_bound else ""
+    return render(request, "checkpoints/checkpoint.html", {
+        "checkpoint": checkpoint, "day": day, "latest": latest, "form": form,
+        "destinations": destinations_suggested(checkpoint, typed) if form.has_error("destination") else []})
 
 
-def _tell(request: HttpRequest, result: Any, form: InspectionForm) -> None:
-    """What was done, and only that: `result.alerts` names the rules that fired."""
+def _tell(request: HttpRequest, result: InspectionResult, form: InspectionForm) -> None:
+    """What was done, and only that: the rules that fired (`result.alerts`), whom their
+    follow-ups went to and whom their alerts told (`result.fired`)."""
     plate = normalise_plate(form.cleaned_data["plate"])
     region = result.plate_region or {}
     where = f"{region.get('province', '')}{region.get('city', '')}"
@@ -66,6 +80,9 @@ def _tell(request: HttpRequest, result: Any, form: InspectionForm) -> None:
         messages.success(request, _("Recorded %(plate)s (%(where)s)") % {"plate": plate, "where": where})
     if any(a.startswith("fever") for a in result.alerts):
         messages.warning(request, _("Fever: refer to the health staff at the checkpoint."))
+    said = fired_in_words(result.fired)
+    if said:
+        messages.info(request, " ".join(said))
 
 
 @login_required

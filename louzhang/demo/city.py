@@ -148,6 +148,13 @@ class VehicleSpec:
     registered_year: int
 
 
+def lead_wardens() -> dict[str, str]:
+    """The lead wardens (牵头楼长) the stations have named: compound code -> username. 郝志东,
+    the warden of 保利百合 building 7 and 31–36, answers for the whole compound: a visitor's
+    fever at its gates, a key-region car bound for it."""
+    return {"150202001001001": "warden"}
+
+
 @dataclass
 class DemoCity:
     areas: list[AreaSpec]
@@ -156,6 +163,8 @@ class DemoCity:
     users: list[UserSpec]
     checkpoint: dict[str, str]
     vehicles: list[VehicleSpec] = field(default_factory=list)
+    #: compound code -> username of its lead warden (`lead_wardens`)
+    leads: dict[str, str] = field(default_factory=lead_wardens)
 
 
 def build_demo_city(seed: int = 2020) -> DemoCity:

@@ -16,6 +16,7 @@ from louzhang.accounts.models import Grant, User
 from louzhang.areas.models import Area, Level, PoliceUnit, build_path
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.demo.city import DemoCity, build_demo_city
+from louzhang.demo.screening import load_screening
 from louzhang.registry.models import Resident, Vehicle
 
 
@@ -44,8 +45,10 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["vehicles"] = _load_vehicles(city)
         result.created_usernames = _load_users(city)
         result.created["users"] = len(result.created_usernames)
+        result.created["lead_wardens"] = _load_leads(city)
         result.created["followups"] = _load_followups()
         result.created["gates"], result.created["passes"] = _load_gates(city)
+        result.created["visits"] = load_screening()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result
@@ -169,6 +172,19 @@ def _load_followups() -> int:
         finding="经查，车主系本小区常住居民，该车自2018年起未离开包头。已在楼栋群内向居民说明，消除恐慌。",
     )
     return 1
+
+
+def _load_leads(city: DemoCity) -> int:
+    """The lead wardens (牵头楼长) the station commanders named: 郝志东 for 保利百合."""
+    from louzhang.accounts.models import LeadWarden
+
+    created = 0
+    for code, username in city.leads.items():
+        compound = Area.objects.filter(code=code, level=Level.COMPOUND).first()
+        user = User.objects.filter(username=username).first()
+        if compound is not None and user is not None:
+            created += LeadWarden.objects.get_or_create(compound=compound, defaults={"user": user})[1]
+    return created
 
 
 def _load_users(city: DemoCity) -> set[str]:

@@ -29,7 +29,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from louzhang.areas.models import Area
+from louzhang.accounts.models import Role
+from louzhang.areas.models import Area, Level
 from louzhang.core.sql import advisory_locks
 from louzhang.followups.models import FollowUp, Priority
 
@@ -45,16 +46,25 @@ class OpenFollowUp:
     due_in: timedelta
     priority: int = Priority.NORMAL
     detail: dict[str, Any] = field(default_factory=dict)
+    #: who answers (`access.holders.OWNERS`): "area" — the warden of the area, else the nearest
+    #: commander; "health" — the nearest health liaison; "compound" — a warden of the compound
+    owner_from: str = "area"
 
 
 @dataclass(frozen=True)
 class Alert:
-    """Tell the holders of `roles` over `area`, without giving them a follow-up."""
+    """Tell the holders of `roles` over `area`, without giving them a follow-up.
+
+    `within`: the holders of `roles` over `area` or anywhere inside it (`area` a compound or
+    below one: every warden of its buildings). The owner of a follow-up the same event has
+    just opened for `area` was told already: neither they nor a channel that told them are
+    told again."""
 
     area: Area
     roles: tuple[str, ...]
     title: str
     text: str
+    within: bool = False
 
 
 Outcome = OpenFollowUp | Alert
@@ -73,6 +83,45 @@ class Fired:
     followup: FollowUp | None
     #: False when an open follow-up for the same rule and subject existed (deduplicated)
     created: bool
+    #: for an alert: who it told, as (user id, role)
+    told: tuple[tuple[int, str], ...] = ()
+
+
+def fired_in_words(fired: Sequence[Fired]) -> list[str]:
+    """What the rules of one event did, in sentences for the page that recorded it, and only
+    what was done: whom each follow-up went to (or that the event was counted on one already
+    open), then how many more wardens and health liaisons the alerts told."""
+    from louzhang.followups.services import where
+
+    said: list[str] = []
+    owners: set[int] = set()
+    for followup in dict.fromkeys(f.followup for f in fired if f.followup is not None and f.created):
+        assert followup is not None
+        kind = kind_label(followup.kind)
+        owner = followup.owner
+        place = followup.area.name if followup.area.level <= Level.COMPOUND else where(followup.area)
+        if owner is None:
+            said.append(_("%(kind)s: nobody answers for %(place)s yet; a commander must assign the "
+                          "follow-up.") % {"kind": kind, "place": place})
+            continue
+        owners.add(owner.pk)
+        values = {"kind": kind, "place": place, "owner": owner,
+                  "role": Role(followup.owner_role).label if followup.owner_role in Role.values else ""}
+        if followup.owner_role == Role.COMMANDER:
+            said.append(_("%(kind)s: no warden answers for %(place)s; %(role)s %(owner)s was told and "
+                          "answers for it.") % values)
+        else:
+            said.append(_("%(kind)s: %(role)s %(owner)s was told and answers for it.") % values)
+    for followup in dict.fromkeys(f.followup for f in fired if f.followup is not None and not f.created):
+        assert followup is not None
+        said.append(_("%(kind)s: counted on the follow-up already open for %(owner)s.")
+                    % {"kind": kind_label(followup.kind), "owner": followup.owner or "—"})
+    for role, words in ((Role.WARDEN, _("Wardens also told: %(n)s.")),
+                        (Role.HEALTH, _("Health liaisons told: %(n)s."))):
+        told = {user for f in fired for user, as_role in f.told if as_role == role} - owners
+        if told:
+            said.append(words % {"n": len(told)})
+    return said
 
 
 RULES: dict[str, Rule] = {}
@@ -144,12 +193,12 @@ def rules_prepare(event_name: str, events: Sequence[Any]) -> set[int]:
     prepared: set[tuple[str, str, str]] = set()
     for _position, name, outcome in decided:
         if isinstance(outcome, Alert):
-            alert_prepare(outcome.area, outcome.roles)
+            alert_prepare(outcome.area, outcome.roles, within=outcome.within)
             continue
         key = (name, outcome.subject_type, str(outcome.subject_id))
         if key not in open_now and key not in prepared:
             prepared.add(key)
-            followup_prepare(outcome.area)
+            followup_prepare(outcome.area, outcome.owner_from)
     return {position for position, _name, _outcome in decided}
 
 
@@ -180,8 +229,11 @@ def _subjects_lock(keys: set[tuple[str, str, str]]) -> None:
 
 
 def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
+    from django.urls import reverse
+
+    from louzhang.access.holders import owner_by
     from louzhang.followups.services import followup_open, followups_repeated_many
-    from louzhang.notifications.services import alert_raise
+    from louzhang.notifications.services import Recipient, alert_raise
 
     # 1. the rules decide, for every event (no writes yet)
     decided = [[(registered.name, outcome) for registered in rules for outcome in registered.func(event)]
@@ -197,8 +249,18 @@ def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
         fired: list[Fired] = []
         for name, outcome in outcomes:
             if isinstance(outcome, Alert):
-                alert_raise(area=outcome.area, roles=outcome.roles, title=outcome.title, text=outcome.text)
-                fired.append(Fired(name, None, True))
+                # an alert to a whole place goes with the follow-up the event opened there: its
+                # owner has been told
+                owners = [Recipient(f.followup.owner, f.followup.owner_role) for f in fired
+                          if outcome.within and f.created and f.followup is not None
+                          and f.followup.owner is not None and f.followup.area_id == outcome.area.pk]
+                # the alert links to the follow-up its rule opened (or counted on) for the event
+                about = next((f.followup for f in reversed(fired)
+                              if f.rule == name and f.followup is not None), None)
+                told = alert_raise(area=outcome.area, roles=outcome.roles, title=outcome.title,
+                                   text=outcome.text, within=outcome.within, told=owners,
+                                   link=reverse("followup", args=[about.pk]) if about else "")
+                fired.append(Fired(name, None, True, tuple((r.user.pk, r.role) for r in told)))
                 continue
             key = (name, outcome.subject_type, str(outcome.subject_id))
             already = open_now.get(key)
@@ -211,6 +273,7 @@ def _fire_many(rules: list[Rule], events: Sequence[Any]) -> list[list[Fired]]:
                 subject_id=outcome.subject_id, area=outcome.area, summary=outcome.summary,
                 action=outcome.action, due_in=outcome.due_in, priority=outcome.priority,
                 detail=outcome.detail, known_new=True,
+                owner=owner_by(outcome.owner_from, outcome.area),
             )
             open_now[key] = followup
             fired.append(Fired(name, followup, created))

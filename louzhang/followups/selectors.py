@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from louzhang.access.jurisdiction import jurisdiction_for, scope
+from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import FOLLOWING_UP, may_act_on_followups
+from louzhang.areas.models import Level
+from louzhang.core.paths import AreaPath
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent
 
 
 def followups_visible(user: Any) -> QuerySet[FollowUp]:
-    return scope(FollowUp.objects.select_related("area", "owner"), user, roles=FOLLOWING_UP)
+    """The follow-ups of the user's jurisdiction; and those of a whole compound the user holds
+    a part of (a visitor's fever at its gate, a car bound for it: every warden of its buildings
+    is told of them, and one of them owns them); and any the user owns."""
+    jurisdiction = jurisdiction_for(user, roles=FOLLOWING_UP)
+    compounds = {AreaPath(p).ancestor(Level.COMPOUND) for p in jurisdiction.paths
+                 if AreaPath(p).depth > Level.COMPOUND}
+    visible = jurisdiction.q("area__path")
+    if compounds:
+        visible |= Q(area__path__in=compounds)
+    if getattr(user, "is_authenticated", False):
+        visible |= Q(owner_id=user.pk)
+    return FollowUp.objects.select_related("area", "owner").filter(visible)
 
 
 def followups_urgent_first(queryset: QuerySet[FollowUp]) -> QuerySet[FollowUp]:

@@ -21,7 +21,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from louzhang.access.holders import Responsible, commander_tiers, escalation_targets, owner_for
+from louzhang.access.holders import (
+    Responsible,
+    commander_tiers,
+    escalation_targets,
+    owner_by,
+    owner_for,
+)
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import may_command
 from louzhang.accounts.models import Role, User
@@ -163,9 +169,9 @@ def followups_repeated_many(repeats: dict[int, Repeats], *, actor: User | None =
     ])
 
 
-def followup_prepare(area: Area) -> None:
+def followup_prepare(area: Area, owner_from: str = "area") -> None:
     """Read what opening a follow-up for `area` will read (see `rules_prepare`)."""
-    owner = owner_for(area)
+    owner = owner_by(owner_from, area)
     if owner.user is None:
         _commanders(area)
     where(area)
@@ -227,6 +233,24 @@ def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str)
                          object_id=followup.pk, area_path=followup.area.path,
                          summary=f"follow-up {new_state}")
     return bool(changed)
+
+
+def followups_settle(*, rule: str, subject_type: str, subject_id: str | int, actor: User | None,
+                     finding: str) -> int:
+    """Close as done the open follow-ups of `rule` about a subject, because what they asked
+    for was done elsewhere (an observation confirmed on its page closes "confirm it"). The
+    caller has checked that `actor` may do that thing. Returns how many were closed."""
+    now = timezone.now()
+    settled = 0
+    with transaction.atomic():
+        for followup in FollowUp.objects.filter(rule=rule, subject_type=subject_type,
+                                                subject_id=str(subject_id), state__in=ACTIVE_STATES):
+            if FollowUp.objects.filter(pk=followup.pk, state__in=ACTIVE_STATES).update(
+                    state=State.DONE, finding=finding[:4000], closed_at=now, closed_by=actor,
+                    updated_at=now):
+                _event(followup, FollowUpEvent.Kind.DONE, actor=actor, note=finding[:4000])
+                settled += 1
+    return settled
 
 
 def followup_reassign(*, followup: FollowUp, actor: User, owner: User, role: str = Role.WARDEN) -> bool:

@@ -30,25 +30,31 @@ def _who(event: GateCheckEvent) -> str:
 
 @rule("fever", on="gate_check.created")
 def fever(event: GateCheckEvent) -> Iterator[Outcome]:
-    """38.4 °C at 保利百合 东门 → the warden of the person's household (the compound's warden for
-    a visitor) checks on them; the area's health liaison is told."""
+    """38.4 °C at 保利百合 东门 → the warden of the person's household checks on them; a
+    visitor is the compound's: its lead warden (else the warden of most of its buildings)
+    checks on them and every warden of the compound is told. The area's health liaison is
+    told."""
     if event.temperature < fever_threshold():
         return
     gate = event.gate
     summary = f"{gate.compound.name} {gate.name} {event.temperature} °C {_who(event)}"
     household = event.household
+    label = str(_("fever"))
     if household is not None:
-        subject_type, subject_id, area = "household", household.code, household
+        subject_type, subject_id, area, owner_from = "household", household.code, household, "area"
     else:
         # a visitor is one person per ID number; without one, this record
         subject_type = "visitor"
         subject_id = event.visitor_id_number or f"record-{event.record_id}"
-        area = gate.compound
+        area, owner_from = gate.compound, "compound"
     yield OpenFollowUp(kind="fever", subject_type=subject_type, subject_id=subject_id, area=area,
                        summary=summary, action=str(_("check on them, re-measure, call the health liaison")),
                        due_in=timedelta(minutes=30), priority=Priority.URGENT,
-                       detail={"gate_record": event.record_id})
-    label = str(_("fever"))
+                       detail={"gate_record": event.record_id}, owner_from=owner_from)
+    if household is None:
+        yield Alert(area=area, roles=(Role.WARDEN,), within=True, title=f"【{label}】{summary}",
+                    text=str(_("A visitor with fever at the compound's gate: a follow-up is open "
+                               "for the compound's warden.")))
     yield Alert(area=area, roles=(Role.HEALTH,), title=f"【{label}】{summary}",
                 text=str(_("A follow-up is open to check on them.")))
 

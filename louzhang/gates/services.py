@@ -6,6 +6,7 @@ alerts."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,7 +33,7 @@ from louzhang.core.ingest import (
 )
 from louzhang.core.paths import AreaPath
 from louzhang.core.sql import db_datetime, insert_returning
-from louzhang.followups.rules import rules_fire_many, rules_prepare
+from louzhang.followups.rules import Fired, rules_fire_many, rules_prepare
 from louzhang.gates.models import Gate, GateRecord, HomeObservation, HouseholdPass
 from louzhang.gates.selectors import PassCard, building_passes
 from louzhang.identifiers import IdentifierError
@@ -90,7 +91,7 @@ class _Valid:
         return self.data.client_id
 
 
-def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[Result]:
+def gate_checks_ingest(*, user: Any, records: list[Any]) -> list[GateCheckResult]:
     """Check, store and act on a batch of gate records from the device `user`."""
     return GateChecks(user).ingest(records)
 
@@ -181,14 +182,28 @@ def _observed_households(valid: list[_Valid]) -> set[int]:
     return observed
 
 
-class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, Result]):
+@dataclass
+class GateCheckResult(Result):
+    """A record's answer (`core.ingest.Result`) and, for the gate page, what its rules did
+    (`followups.rules.Fired`: the follow-ups opened or counted on, who the alerts told); the
+    API answers without it."""
+
+    fired: list[Fired] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        answer = super().as_dict()
+        del answer["fired"]
+        return answer
+
+
+class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, GateCheckResult]):
     """A batch of gate records (`core.ingest.DeviceBatch`): checked against the gates and
     passes the batch names, stored in one INSERT, the fever and home-observation rules fired
     over `GateCheckEvent`s."""
 
     schema = GateCheckIn
     model = GateRecord
-    result = Result
+    result = GateCheckResult
     rules = Rules("gate_check.created", rules_prepare, rules_fire_many)
 
     gates: dict[str, Gate]
@@ -268,10 +283,32 @@ class GateChecks(DeviceBatch[GateCheckIn, _Valid, GateCheckEvent, Result]):
         # spends more time building model objects and SQL than the database spends storing)
         return dict(insert_returning(GateRecord, _COLUMNS, [v.row for v in valid], ["client_id", "id"]))
 
+    def created(self, item: _Valid, record_id: int, fired: Sequence[Fired]) -> GateCheckResult:
+        result = super().created(item, record_id, fired)
+        result.fired = list(fired)
+        return result
+
 
 def observation_start(*, household: Area, starts_on: date, days: int = 14, reason: str = "") -> HomeObservation:
+    return household_mark(household=household, starts_on=starts_on,
+                          ends_on=starts_on + timedelta(days=days - 1), reason=reason)
+
+
+def household_mark(*, household: Area, starts_on: date, ends_on: date, reason: str = "") -> HomeObservation:
+    """Mark a household for the gate rule: from `starts_on` to `ends_on` (inclusive) a member
+    going out through a gate is a home-observation breach."""
     return HomeObservation.objects.create(household=household, starts_on=starts_on,
-                                          ends_on=starts_on + timedelta(days=days - 1), reason=reason)
+                                          ends_on=ends_on, reason=reason[:200])
+
+
+def household_mark_move(*, mark_id: int, ends_on: date) -> None:
+    """The observation behind the mark was extended (or shortened)."""
+    HomeObservation.objects.filter(pk=mark_id).update(ends_on=ends_on)
+
+
+def household_mark_end(*, mark_id: int) -> None:
+    """The observation behind the mark ended: the household's members may go out again."""
+    HomeObservation.objects.filter(pk=mark_id, ended_at__isnull=True).update(ended_at=timezone.now())
 
 
 def passes_issue(*, households: list[Area]) -> int:

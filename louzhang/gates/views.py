@@ -15,10 +15,11 @@ from louzhang.access.masking import present
 from louzhang.areas.models import Level
 from louzhang.core.thresholds import fever_threshold
 from louzhang.core.views import forbidden_is_missing
+from louzhang.followups.rules import fired_in_words
 from louzhang.gates.forms import RECORD_FIELDS, GateRecordForm
 from louzhang.gates.models import Gate
 from louzhang.gates.selectors import access_gate, gate_today
-from louzhang.gates.services import gate_checks_ingest, pass_sheet_print
+from louzhang.gates.services import GateCheckResult, gate_checks_ingest, pass_sheet_print
 
 
 @login_required
@@ -32,15 +33,17 @@ def gate_page(request: HttpRequest, code: str) -> HttpResponse:
     if form is not None and form.is_valid():
         [result] = gate_checks_ingest(user=request.user, records=[form.record(gate.code)])
         if result.status == "created":
-            _tell(request, result.alerts, form.cleaned_data["temperature"])
+            _tell(request, result, form.cleaned_data["temperature"])
             return redirect("gate", code=gate.code)
         form.add_record_errors(result.errors, RECORD_FIELDS)
     return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record,
                                                "form": form})
 
 
-def _tell(request: HttpRequest, alerts: list[str], t: Decimal) -> None:
-    """What was done, and only that: `alerts` names the rules that fired."""
+def _tell(request: HttpRequest, result: GateCheckResult, t: Decimal) -> None:
+    """What was done, and only that: the rules that fired (`result.alerts`), whom their
+    follow-ups went to and whom their alerts told (`result.fired`)."""
+    alerts = result.alerts
     if "fever" in alerts:
         messages.warning(request, _("FEVER %(t)s °C — recorded, and a fever follow-up is open. "
                                     "Keep the person at the gate.") % {"t": t})
@@ -49,6 +52,9 @@ def _tell(request: HttpRequest, alerts: list[str], t: Decimal) -> None:
     if "observation_breach" in alerts:
         messages.warning(request, _("This household is under home observation: a follow-up is open "
                                     "to bring them home."))
+    said = fired_in_words(result.fired)
+    if said:
+        messages.info(request, " ".join(said))
 
 
 @login_required

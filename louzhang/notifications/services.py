@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from louzhang.access.holders import holders_over
+from louzhang.access.holders import holders_over, holders_within
 from louzhang.access.roles import may_manage_channels
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
@@ -90,9 +90,11 @@ def announce(
     text: str,
     link: str = "",
     about: str = "",
+    channels: Sequence[Channel] | None = None,
 ) -> list[Delivery]:
     """Put a line in each recipient's inbox and queue a delivery on every active channel whose
-    area contains `area` and which serves one of the recipients' roles.
+    area contains `area` (or of `channels`, when given) and which serves one of the recipients'
+    roles.
 
     `link` is the page of what this is about, on this site ("/followups/17/"); group chats and
     text messages get it as a full address (`LOUZHANG_BASE_URL`). `about` names the subject as
@@ -110,7 +112,7 @@ def announce(
     ])
     deliveries: list[Delivery] = []
     now = timezone.now()
-    for channel in channels_for(area):
+    for channel in channels_for(area) if channels is None else channels:
         served = {r.user.pk: r.user for r in unique.values() if channel.serves(r.role)}
         if not served:
             continue
@@ -140,9 +142,9 @@ def channels_for(area: Area) -> list[Channel]:
                    for c in held), key=lambda c: c.pk)
 
 
-def alert_prepare(area: Area, roles: Sequence[str]) -> None:
+def alert_prepare(area: Area, roles: Sequence[str], within: bool = False) -> None:
     """Read what `alert_raise` for `area` will read (see `followups.rules.rules_prepare`)."""
-    holders_of(area, roles)
+    holders_of(area, roles, within=within)
     channels_for(area)
 
 
@@ -155,18 +157,35 @@ def _read_channels(exact: list[str], compounds: list[str]) -> Iterator[tuple[str
         yield channel.area.path, channel
 
 
-def holders_of(area: Area, roles: Sequence[str]) -> list[Recipient]:
-    """Users holding one of `roles` over `area` (by an area grant or a police unit's beat)."""
-    return list({(h.user.pk, h.role): Recipient(h.user, h.role)
-                 for h in holders_over(area, roles)}.values())
+def holders_of(area: Area, roles: Sequence[str], *, within: bool = False) -> list[Recipient]:
+    """Users holding one of `roles` over `area` (by an area grant or a police unit's beat);
+    `within`: also anywhere inside it (every warden of a compound's buildings)."""
+    holders = holders_within(area, roles) if within else holders_over(area, roles)
+    return list({(h.user.pk, h.role): Recipient(h.user, h.role) for h in holders}.values())
 
 
-def alert_raise(*, area: Area, roles: Sequence[str], title: str, text: str, link: str = "") -> list[Delivery]:
-    """Tell everybody holding `roles` over `area` (a health liaison of a fever …)."""
-    recipients = holders_of(area, roles)
+def alert_raise(*, area: Area, roles: Sequence[str], title: str, text: str, link: str = "",
+                within: bool = False, told: Sequence[Recipient] = ()) -> list[Recipient]:
+    """Tell everybody holding `roles` over `area` (a health liaison of a fever …), or with
+    `within` over it or anywhere inside it (every warden of a compound), and the channels of
+    the area that serve them (`channels_for`: bound to it or above it). Returns who was told.
+
+    `told`: people the same event has told about `area` already (the owner of the follow-up it
+    opened): they are not told again, nor is a group chat of the area that served them (it has
+    the news), unless it serves somebody of another role; a text-message gateway still texts
+    each of the others."""
+    already = {r.user.pk for r in told}
+    recipients = [r for r in holders_of(area, roles, within=within) if r.user.pk not in already]
     if not recipients:
         return []
-    return announce(area=area, recipients=recipients, title=title, text=text, link=link)
+    channels = channels_for(area)
+    if told:
+        told_roles = {r.role for r in told}
+        channels = [c for c in channels if TRANSPORTS[c.kind].per_recipient
+                    or not any(c.serves(role) for role in told_roles)
+                    or any(c.serves(r.role) for r in recipients if r.role not in told_roles)]
+    announce(area=area, recipients=recipients, title=title, text=text, link=link, channels=channels)
+    return recipients
 
 
 def _enqueue(ids: Sequence[int]) -> None:

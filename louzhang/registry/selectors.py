@@ -16,6 +16,7 @@ from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import Plate, parse_plate
+from louzhang.registry.addresses import parse_address
 from louzhang.registry.models import Resident, Vehicle
 
 
@@ -147,3 +148,13 @@ def home_sections(user: Any) -> list[HomeSection]:
         sections.append(HomeSection(heading=heading, crumbs=crumbs[heading.path],
                                     items=[summaries[a.pk] for a in items]))
     return sections
+
+
+def household_at(compound: Area, address: str) -> Area | None:
+    """The household of `compound` at `address` (34号楼二单元6楼西户, or 34-2-602), as the
+    residents' import names it; None if the compound has no such household. Raises
+    `IdentifierError` for an address that cannot be read."""
+    parsed = parse_address(address)
+    code = f"{compound.code}-{parsed.building}-{parsed.unit}-{parsed.local_code}"
+    return Area.objects.filter(code=code, level=Level.HOUSEHOLD, path__startswith=compound.path) \
+        .select_related("parent__parent").first()

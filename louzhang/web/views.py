@@ -7,15 +7,24 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from louzhang.access.areas import access_area, area_ancestors, area_children
 from louzhang.access.audit_log import audit_events_for
+from louzhang.access.holders import compound_owner
 from louzhang.access.jurisdiction import jurisdiction_for, scope
+from louzhang.access.leads import (
+    LeadWardenError,
+    lead_warden_choices,
+    lead_warden_name,
+    lead_warden_of,
+)
 from louzhang.access.masking import present
 from louzhang.access.roles import (
     VIEWING_GATES,
@@ -41,6 +50,7 @@ from louzhang.registry.selectors import (
     home_sections,
     household_members,
 )
+from louzhang.web.forms import LeadWardenForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -73,8 +83,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def area_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """An area and what is below it; on a compound's page its commanders name the lead warden
+    (牵头楼长)."""
     user = request.user
     area = access_area(user, code)
+    lead = _lead_warden(request, area)
+    if isinstance(lead, HttpResponse):
+        return lead
     children = list(area_children(user, area)) if area.level < Level.HOUSEHOLD else []
     members = []
     if area.level == Level.HOUSEHOLD:
@@ -87,8 +102,38 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_assign": may_command(user, area.path),
         "compound_gates": list(area.gates.order_by("code")) if area.level == Level.COMPOUND else [],
         "can_print_passes": area.level == Level.BUILDING and may_print_passes(user, area.path),
+        **lead,
     }
     return render(request, "web/area.html", context)
+
+
+def _lead_warden(request: HttpRequest, area: Area) -> dict[str, Any] | HttpResponse:
+    """The compound's lead warden for its page and, for its commanders, the form naming one
+    (posted to the page itself); a redirect once named."""
+    if area.level != Level.COMPOUND:
+        return {}
+    named = lead_warden_of(area)
+    if not may_command(request.user, area.path):
+        if request.method == "POST":
+            raise Http404("a lead warden is named by a commander of the compound")
+        return {"lead": named}
+    form = LeadWardenForm(request.POST or None, wardens=lead_warden_choices(area),
+                          initial={"lead": named.user_id if named else None})
+    if form.is_valid():
+        chosen = form.cleaned_data["lead"]
+        try:
+            lead_warden_name(actor=request.user, compound=area, user=chosen)
+        except LeadWardenError as exc:
+            form.add_error("lead", str(exc))
+        else:
+            if chosen is None:
+                messages.success(request, _("%(compound)s has no lead warden now: the warden of most of its "
+                                            "buildings answers for it.") % {"compound": area.name})
+            else:
+                messages.success(request, _("%(user)s is now the lead warden of %(compound)s.")
+                                 % {"user": chosen, "compound": area.name})
+            return redirect("area", code=area.code)
+    return {"lead": named, "lead_form": form, "answering": compound_owner(area)}
 
 
 @login_required
