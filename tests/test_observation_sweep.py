@@ -154,3 +154,38 @@ def test_the_household_is_marked_for_the_gate_rule_while_observed(health: User, 
         status=Status.ACTIVE).count()
     observation.refresh_from_db()
     assert observation.status == Status.RELEASED
+
+
+def test_a_missed_check_in_nobody_acts_on_climbs_to_the_station_then_the_branch(
+        observation: Observation, warden: User, station_xnb: User, branch_dh: User, settings: object) -> None:
+    """Day 2: nobody checks in by noon. The warden gets the follow-up (due in two hours); nobody
+    calls; the escalation clock reminds the warden, then tells the station commander, then the
+    branch — over the simulated afternoon and evening."""
+    from louzhang.followups.services import followups_escalate
+    from louzhang.notifications.models import Notification
+
+    settings.LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES = 0  # type: ignore[attr-defined]
+    settings.LOUZHANG_ESCALATE_AFTER_MINUTES = [60, 240]  # type: ignore[attr-defined]
+    # the demo city's own open follow-ups would climb too: only this one is watched
+    FollowUp.objects.filter(state__in=ACTIVE_STATES).exclude(subject_id=str(observation.pk)).update(
+        state="cancelled", closed_at=_at(1, 9))
+    _check_in(observation, _at(1, 9))  # day 1: both done
+    _check_in(observation, _at(1, 19))
+    with time_machine.travel(_at(2, 12, 5), tick=False) as clock:
+        observations_sweep(_at(2, 12, 5))
+        [missed] = _followups("check_in_missed", observation)
+        assert missed.owner == warden
+        assert Notification.objects.filter(user=warden, about=missed.about).count() == 1
+        clock.move_to(_at(2, 14, 10))  # due at 14:05: the warden is reminded
+        assert followups_escalate()["reminded"] == 1
+        clock.move_to(_at(2, 15, 10))  # an hour past due: the station
+        assert followups_escalate()["escalated"] == 1
+        assert Notification.objects.filter(user=station_xnb, about=missed.about).exists()
+        clock.move_to(_at(2, 18, 10))  # four hours past due: the branch
+        assert followups_escalate()["escalated"] == 1
+        assert Notification.objects.filter(user=branch_dh, about=missed.about).exists()
+        # the evening deadline passes too: counted on the same follow-up, not a second one
+        observations_sweep(_at(2, 21, 5))
+        assert [f.repeats for f in _followups("check_in_missed", observation)] == [1]
+        observation.refresh_from_db()
+        assert observation.missed_count == 2
