@@ -74,8 +74,9 @@ def make_round(visits: int) -> object:
 
     from louzhang.accounts.models import User
     from louzhang.areas.models import Area, Level
+    from louzhang.core.paths import AreaPath
     from louzhang.core.sql import insert
-    from louzhang.screening.models import Round, RoundHousehold, Visit
+    from louzhang.screening.models import Round, RoundHousehold, RoundUnit, Visit
 
     name = f"bench {visits}"
     existing = Round.objects.filter(name=name).first()
@@ -120,6 +121,23 @@ def make_round(visits: int) -> object:
             insert(RoundHousehold, ["round_id", "household_id", "path", "visits", "nobody_home", "reached_on",
                                     "last_visit_at", "reached_by_id", "returnees", "symptomatic", "contacts",
                                     "care", "unit_id"], counted[i:i + 5000])
+    # and the units' sums, as every visit keeps them
+    units: dict[int, list[object]] = {}
+    for row in counted:
+        household_path, unit_id = str(row[2]), int(row[12])  # type: ignore[call-overload]
+        unit = units.setdefault(unit_id, [round_.pk, unit_id, AreaPath(household_path).ancestor(Level.UNIT),
+                                          0, 0, 0, 0, 0, 0])
+        if row[5] is not None:
+            unit[3] += 1  # type: ignore[operator]
+            for k in range(4):
+                unit[5 + k] += row[8 + k]  # type: ignore[operator]
+        else:
+            unit[4] += 1  # type: ignore[operator]
+    unit_rows = [tuple(u) for u in units.values()]
+    for i in range(0, len(unit_rows), 5000):
+        with transaction.atomic():
+            insert(RoundUnit, ["round_id", "unit_id", "path", "reached", "nobody_home", "returnees",
+                               "symptomatic", "contacts", "care"], unit_rows[i:i + 5000])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"round: {visits:,} visits over {len(households):,} households, {len(counted):,} households "

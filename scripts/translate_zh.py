@@ -913,6 +913,16 @@ ZH = {
     "A new link was made; the old one no longer works. Give the resident the new one.": "已生成新链接，旧链接已失效。请把新链接交给居民。",
     "By police station": "按派出所",
     "no station": "无派出所",
+    "Travellers": "车上人员",
+    "Put them under home observation": "为车上人员登记居家观察",
+    "Where they stay (e.g. 34号楼二单元6楼西户)": "在本小区的住处（如 34号楼二单元6楼西户）",
+    "Travellers from a key region": "来自重点地区的车上人员",
+    "Put each traveller under home observation where they stay: type the address in the compound. A traveller who is not registered is added there (the checkpoint took their ID number).": "逐一为车上人员在其住处登记居家观察：填写其在本小区的住址。未登记的人员将登记在该住户下（检查站已记录其身份证号）。",
+    "under home observation until %(date)s": "居家观察至 %(date)s",
+    "The checkpoint recorded nobody in this car.": "检查站未记录该车上人员。",
+    "%(compound)s has no household %(address)s": "%(compound)s 没有 %(address)s 这一户",
+    "Under home observation at %(place)s until %(date)s.": "已在 %(place)s 开始居家观察，至 %(date)s。",
+    "Already under home observation (until %(date)s): not opened again.": "已在居家观察中（至 %(date)s），未重复登记。",
 }
 ZH_PLURAL = {
     "%(n)s household": "%(n)s 户",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from louzhang.areas.models import Area
 from louzhang.followups.models import FollowUp
@@ -100,7 +100,7 @@ def test_a_person_not_registered_is_added_once_and_a_bad_visit_keeps_nothing(war
         {"id_number": newcomer, "name": "新住户"},
         {"id_number": "150202199001019999", "name": "写错的"},
     ])
-    with pytest.raises(VisitRejected) as rejected:
+    with pytest.raises(VisitRejected) as rejected, translation.override("zh-hans"):
         visit_record(actor=warden, data=bad)
     assert rejected.value.errors[0]["loc"] == ["people", 1, "id_number"]
     assert "校验位" in rejected.value.errors[0]["msg"]  # checksum
@@ -204,6 +204,13 @@ def test_coverage_counts_what_was_found_against_a_hand_count(warden: Any, statio
     assert [t.reasons for t in to_visit[:1]] == [["care"]]
     assert next_in_stairwell(warden, Area.objects.get(code=_household(3)), round_).code == _household(4)  # type: ignore[union-attr]
     assert RoundHousehold.objects.filter(round=round_).count() == 4
+    # the units' sums, kept visit by visit, are the households' rows added up (including the
+    # household tried once, then reached by phone)
+    from louzhang.screening.selectors import _per_unit, _per_unit_by_household
+
+    compound = building.parent.path
+    assert _per_unit(station_xnb, round_, compound) == _per_unit_by_household(station_xnb, round_, compound)
+    assert _per_unit(warden, round_, compound) == _per_unit_by_household(warden, round_, compound)
 
 
 def test_a_key_region_may_set_its_own_period(warden: Any) -> None:

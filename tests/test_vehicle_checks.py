@@ -98,14 +98,19 @@ def test_a_device_posts_only_for_its_own_checkpoint(checkpoint_officer: User, ga
     assert stranger["status"] == "rejected"
 
 
-def test_a_feverish_traveller_goes_to_the_compound_and_health_is_told(checkpoint_officer: User, health: User) -> None:
+def test_a_feverish_traveller_goes_to_the_compound_and_health_is_told(checkpoint_officer: User, health: User,
+                                                                      warden: User) -> None:
     hot = [{"name": "王五", "temperature": 38.1}, {"name": "赵六", "temperature": 36.4}]
     [result] = api_for(checkpoint_officer).post(
         "/vehicle-checks", _check(1, plate="蒙B12345", origin="包头市", occupants=hot)).json()["results"]
     assert result["alerts"] == ["fever_at_checkpoint"]
     followup = FollowUp.objects.get(kind="fever")
     assert followup.area.code == BAOLI and "王*" in followup.summary and "王五" not in followup.summary
+    # the compound's lead warden owns it, the compound's other wardens are told
+    assert followup.owner == warden
     assert Notification.objects.filter(user=health, title__contains="38.1").exists()
+    others = Notification.objects.filter(title__contains="38.1", user__grants__role="warden").exclude(user=warden)
+    assert others.values("user").distinct().count() >= 4
 
 
 def test_the_checkpoint_page_is_for_its_officers(checkpoint_officer: User, gate: User) -> None:

@@ -58,13 +58,15 @@ def key_region_vehicle(event: VehicleCheckEvent) -> Iterator[Outcome]:
 @rule("fever_at_checkpoint", on="vehicle_check.created")
 def fever_at_checkpoint(event: VehicleCheckEvent) -> Iterator[Outcome]:
     """An occupant at or above the threshold: the warden where they live (a registered
-    resident), else of the compound they are bound for, else the checkpoint's area."""
+    resident); else the compound they are bound for — its lead warden, every warden of it told,
+    as for a key-region car —; else the checkpoint's area."""
     threshold = fever_threshold()
     for n, occupant in enumerate(event.occupants):
         if occupant.temperature < threshold:
             continue
         household = event.household_of(occupant.id_number)
         area = household if household is not None else (event.destination or event.checkpoint_area)
+        to_compound = household is None and event.destination is not None
         who = mask(Kind.NAME, occupant.name) if occupant.name else str(_("an occupant"))
         summary = f"{event.checkpoint_name} {event.plate} {who} {occupant.temperature} °C"
         yield OpenFollowUp(
@@ -72,8 +74,11 @@ def fever_at_checkpoint(event: VehicleCheckEvent) -> Iterator[Outcome]:
             subject_id=occupant.id_number or f"inspection-{event.record_id}-{n}", area=area,
             summary=summary, priority=Priority.URGENT, due_in=timedelta(minutes=30),
             action=str(_("check on them, re-measure, call the health liaison")),
-            detail={"inspection": event.record_id},
+            detail={"inspection": event.record_id}, owner_from="compound" if to_compound else "area",
         )
         label = str(_("fever"))
+        if to_compound:
+            yield Alert(area=area, roles=(Role.WARDEN,), within=True, title=f"【{label}】{summary}",
+                        text=str(_("A follow-up is open to check on them.")))
         yield Alert(area=area, roles=(Role.HEALTH,), title=f"【{label}】{summary}",
                     text=str(_("A follow-up is open to check on them.")))

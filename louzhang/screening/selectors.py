@@ -27,7 +27,7 @@ from louzhang.areas.models import Area, Level, PoliceUnit
 from louzhang.checkpoints.models import Occupant
 from louzhang.core.paths import AreaPath
 from louzhang.registry.models import Resident
-from louzhang.screening.models import Finding, Round, RoundHousehold, Visit
+from louzhang.screening.models import Finding, Round, RoundHousehold, RoundUnit, Visit
 
 #: what a coverage row counts, as RoundHousehold aggregates
 _FOUND = ("returnees", "symptomatic", "contacts", "care")
@@ -110,9 +110,37 @@ _COUNTS: dict[str, Any] = {
 }
 
 
-def _per_unit(user: Any, round_: Round, within: str) -> dict[str, tuple[int, dict[str, int] | None]]:
+_UNIT_COUNTS = ("reached", "nobody_home", *_FOUND)
+
+#: per unit (by its path): its households, and the round's counts there (None: not seen yet)
+Units = dict[str, tuple[int, dict[str, int] | None]]
+
+
+def round_units(user: Any, round_: Round, area: Area) -> Units:
+    """What the coverage of `area` is computed from (`coverage`, `coverage_by_warden`,
+    `coverage_by_station` take it, so that a page showing all three reads it once)."""
+    within = round_.area.path if round_.area.path.startswith(area.path) else area.path
+    return _per_unit(user, round_, within)
+
+
+def _per_unit(user: Any, round_: Round, within: str) -> Units:
     """Households and the round's counts per unit under `within`, by the unit's path, limited
-    to what `user` sees."""
+    to what `user` sees: the units with their households counted in one query (a join on the
+    parent index), the round's sums per unit (`RoundUnit`) in another."""
+    jurisdiction = jurisdiction_for(user, roles=VISITING)
+    if any(AreaPath(p).depth > Level.UNIT and AreaPath(within).contains(p) for p in jurisdiction.paths):
+        return _per_unit_by_household(user, round_, within)  # grants of single households: rare
+    mine = _mine(user, within)
+    units = {pk: (path, n) for pk, path, n in Area.objects.filter(mine, level=Level.UNIT, path__subtree=within)
+             .annotate(n=Count("children")).values_list("id", "path", "n")}
+    seen = {row.pop("unit_id"): row for row in RoundUnit.objects.filter(
+        mine, round=round_, path__subtree=within).values("unit_id", *_UNIT_COUNTS)}
+    return {path: (n, seen.get(pk)) for pk, (path, n) in units.items() if n or pk in seen}
+
+
+def _per_unit_by_household(user: Any, round_: Round, within: str) -> Units:
+    """`_per_unit` counted household by household, for a jurisdiction that holds single
+    households (a unit's sums would count its neighbours too)."""
     mine = _mine(user, within)
     paths = dict(Area.objects.filter(level=Level.UNIT, path__subtree=within).values_list("id", "path"))
     households = dict(Area.objects.filter(mine, level=Level.HOUSEHOLD, path__subtree=within)
@@ -124,7 +152,7 @@ def _per_unit(user: Any, round_: Round, within: str) -> dict[str, tuple[int, dic
             if pk in households or pk in seen}
 
 
-def coverage(user: Any, round_: Round, area: Area) -> Coverage:
+def coverage(user: Any, round_: Round, area: Area, units: Units | None = None) -> Coverage:
     """The round's coverage of `area`, with a row per child area (in sibling order): households,
     reached, nobody home, not visited, people found per category. Only what the user sees
     counts (a warden holding two buildings of a compound sees those two)."""
@@ -136,7 +164,7 @@ def coverage(user: Any, round_: Round, area: Area) -> Coverage:
         # counted per unit (an integer GROUP BY, index-only for the round's rows), then folded
         # into the child areas here: computing each row's child code in SQL cost more than all
         # the rest
-        units = _per_unit(user, round_, within)
+        units = units if units is not None else _per_unit(user, round_, within)
         households: dict[str, int] = defaultdict(int)
         seen: dict[str, dict[str, int]] = {}
         for unit_path, (n, counted) in units.items():
@@ -175,12 +203,12 @@ def coverage(user: Any, round_: Round, area: Area) -> Coverage:
     return total
 
 
-def coverage_by_warden(user: Any, round_: Round, area: Area) -> list[Coverage]:
+def coverage_by_warden(user: Any, round_: Round, area: Area, units: Units | None = None) -> list[Coverage]:
     """The round's coverage per warden of `area`'s buildings (a building held by two wardens
     counts for both; a building nobody holds is listed as such), fewest reached first."""
     within = round_.area.path if round_.area.path.startswith(area.path) else area.path
     per_building: dict[str, Coverage] = defaultdict(lambda: Coverage(label=""))
-    for unit_path, (n, counted) in _per_unit(user, round_, within).items():
+    for unit_path, (n, counted) in (units if units is not None else _per_unit(user, round_, within)).items():
         cell = per_building[AreaPath(unit_path).ancestor(Level.BUILDING)]
         cell.households += n
         for name, value in (counted or {}).items():
@@ -217,7 +245,7 @@ def coverage_by_warden(user: Any, round_: Round, area: Area) -> list[Coverage]:
     return rows
 
 
-def coverage_by_station(user: Any, round_: Round, area: Area) -> list[Coverage]:
+def coverage_by_station(user: Any, round_: Round, area: Area, units: Units | None = None) -> list[Coverage]:
     """The round's coverage per police station (派出所) whose beat lies in `area`, by the
     communities of each beat; a community no station covers is listed as such. Nothing for an
     area inside one community (its station is the whole of it)."""
@@ -225,7 +253,7 @@ def coverage_by_station(user: Any, round_: Round, area: Area) -> list[Coverage]:
         return []
     within = round_.area.path if round_.area.path.startswith(area.path) else area.path
     per_community: dict[str, Coverage] = defaultdict(lambda: Coverage(label=""))
-    for unit_path, (n, counted) in _per_unit(user, round_, within).items():
+    for unit_path, (n, counted) in (units if units is not None else _per_unit(user, round_, within)).items():
         cell = per_community[AreaPath(unit_path).ancestor(Level.COMMUNITY)]
         cell.households += n
         for name, value in (counted or {}).items():
@@ -295,7 +323,7 @@ def still_to_visit(user: Any, round_: Round, limit: int = 200) -> list[ToVisit]:
     households = (Area.objects.filter(mine, level=Level.HOUSEHOLD, path__subtree=round_.area.path)
                   .annotate(done=Exists(reached)).filter(done=False)
                   .annotate(returnee=Exists(returnee), care=Exists(care), tried=Exists(tried))
-                  .select_related("parent__parent")
+                  .select_related("parent__parent__parent")
                   .order_by("-returnee", "-care", "-tried", "parent__parent__ordinal",
                             "parent__parent__code", "parent__ordinal", "parent__code", "ordinal", "code"))
     out = []
@@ -311,6 +339,12 @@ def still_to_visit(user: Any, round_: Round, limit: int = 200) -> list[ToVisit]:
         building = unit.parent if unit else None
         place = "".join(a.name for a in (building, unit, household) if a is not None)
         out.append(ToVisit(household, place, reasons, 0, len(reasons)))
+    compounds = {t.household.parent.parent.parent for t in out  # type: ignore[union-attr]
+                 if t.household.parent and t.household.parent.parent}
+    if len(compounds) > 1:  # a warden of buildings in two compounds: say which
+        for item in out:
+            compound = item.household.parent.parent.parent  # type: ignore[union-attr]
+            item.place = f"{compound.name if compound else ''} {item.place}".strip()
     return out
 
 

@@ -35,7 +35,7 @@ from louzhang.observation.services import ObservationError, observation_days, ob
 from louzhang.registry.care import CareTag
 from louzhang.registry.models import Resident
 from louzhang.registry.people import PersonError, PersonIn, person_match, person_resolve
-from louzhang.screening.models import Finding, Mode, Round, RoundHousehold, Visit
+from louzhang.screening.models import Finding, Mode, Round, RoundHousehold, RoundUnit, Visit
 
 MAX_PEOPLE = 30
 
@@ -254,9 +254,10 @@ def _count_in_rounds(visit: Visit, household: Area, findings: list[Finding]) -> 
     }
     seen = []
     for round_ in _rounds_of(household, day):
+        created = False
         with transaction.atomic():  # a savepoint: a visit racing this one may create the row
             try:
-                row, _created = RoundHousehold.objects.select_for_update().get_or_create(
+                row, created = RoundHousehold.objects.select_for_update().get_or_create(
                     round=round_, household=household,
                     defaults={"path": household.path, "unit_id": household.parent_id,
                               "last_visit_at": visit.at})
@@ -265,6 +266,10 @@ def _count_in_rounds(visit: Visit, household: Area, findings: list[Finding]) -> 
         changes: dict[str, Any] = {"visits": F("visits") + 1}
         if not row.last_visit_at or visit.at >= row.last_visit_at:
             changes["last_visit_at"] = visit.at
+        # what the household adds to its unit's sums (`RoundUnit`): the change of its state
+        was_reached = row.reached_on is not None
+        unit_delta = {"reached": int(reached and not was_reached),
+                      "nobody_home": int(not reached and created) - int(reached and not was_reached and not created)}
         if reached:
             if row.reached_on is None or day < row.reached_on:
                 changes["reached_on"] = day
@@ -272,12 +277,30 @@ def _count_in_rounds(visit: Visit, household: Area, findings: list[Finding]) -> 
             for name, n in counts.items():
                 if n > getattr(row, name):
                     changes[name] = n
+                    unit_delta[name] = n - getattr(row, name)
         else:
             changes["nobody_home"] = F("nobody_home") + 1
         RoundHousehold.objects.filter(pk=row.pk).update(**changes)
+        _count_in_unit(round_, household, unit_delta)
         seen.append((round_.pk, round_.name, row.nobody_home + (0 if reached else 1),
                      reached or row.reached_on is not None))
     return seen
+
+
+def _count_in_unit(round_: Round, household: Area, delta: dict[str, int]) -> None:
+    """Add a household's change to its unit's sums in the round (row locked: two visits to
+    one unit at once both count)."""
+    if not any(delta.values()):
+        return
+    unit_path = AreaPath(household.path).ancestor(Level.UNIT)
+    with transaction.atomic():
+        try:
+            RoundUnit.objects.get_or_create(round=round_, unit_id=household.parent_id,
+                                            defaults={"path": unit_path})
+        except IntegrityError:  # created a moment ago by a visit to a neighbour
+            pass
+    RoundUnit.objects.filter(round=round_, unit_id=household.parent_id).update(
+        **{name: F(name) + value for name, value in delta.items() if value})
 
 
 def visit_record(*, actor: Any, data: VisitIn, confirm: bool = False) -> VisitResult:

@@ -36,6 +36,7 @@ from louzhang.screening.selectors import (
     household_visits,
     next_in_stairwell,
     progress,
+    round_units,
     rounds_open,
     rounds_visible,
     still_to_visit,
@@ -255,12 +256,13 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     round_ = access_round(user, pk)
     area = access_area(user, request.GET["area"]) if request.GET.get("area") else round_.area
-    total = coverage(user, round_, area)
+    units = round_units(user, round_, area) if area.level < Level.UNIT else None
+    total = coverage(user, round_, area, units)
     crumbs = [a for a in [*area_ancestors(area), area] if a.path.startswith(round_.area.path)] or [area]
     return render(request, "screening/round.html", {
         "round": round_, "area": area, "total": total, "crumbs": crumbs,
-        "wardens": coverage_by_warden(user, round_, area)[:WARDEN_ROWS],
-        "stations": coverage_by_station(user, round_, area),
+        "wardens": coverage_by_warden(user, round_, area, units)[:WARDEN_ROWS],
+        "stations": coverage_by_station(user, round_, area, units),
         "days": progress(user, round_, area),
         "may_close": round_.closed_at is None and may_command(user, round_.area.path),
         "household_rows": bool(total.children) and total.children[0].area is not None
