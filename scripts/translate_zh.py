@@ -913,6 +913,7 @@ ZH = {
     "A new link was made; the old one no longer works. Give the resident the new one.": "已生成新链接，旧链接已失效。请把新链接交给居民。",
     "By police station": "按派出所",
     "no station": "无派出所",
+    "check-in|done": "已打卡",
     "Travellers": "车上人员",
     "Put them under home observation": "为车上人员登记居家观察",
     "Where they stay (e.g. 34号楼二单元6楼西户)": "在本小区的住处（如 34号楼二单元6楼西户）",

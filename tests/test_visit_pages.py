@@ -272,21 +272,21 @@ def test_a_commander_opens_a_round_and_reads_its_coverage(commander: User, warde
     html = page.content.decode()
 
     def total(name: str) -> str:
-        found = re.search(rf'data-total="{name}">(\d+)%?<', html)
+        found = re.search(rf'data-total="{name}">([\d.]+)%?<', html)
         assert found is not None, name
         return found.group(1)
 
     # 34号楼: 2 units × 6 floors × 2 households = 24 households, 2 reached, 1 nobody home
     assert [total(n) for n in ("households", "reached", "nobody_home", "not_visited", "percent")] == \
-        ["24", "2", "1", "21", "8"]
+        ["24", "2", "1", "21", "8.3"]
     unit2 = re.search(rf'<tr data-area="{BAOLI_34}-2">(.*?)</tr>', html, re.S)
     unit1 = re.search(rf'<tr data-area="{BAOLI_34}-1">(.*?)</tr>', html, re.S)
     assert unit1 is not None and unit2 is not None
 
     def cells(row: str) -> dict[str, str]:
-        return dict(re.findall(r'data-cell="(\w+)">(\d+)%?<', row))
+        return dict(re.findall(r'data-cell="(\w+)">([\d.]+)%?<', row))
 
-    assert cells(unit2.group(1)) == {"households": "12", "reached": "2", "percent": "16", "nobody_home": "0",
+    assert cells(unit2.group(1)) == {"households": "12", "reached": "2", "percent": "16.6", "nobody_home": "0",
                                      "not_visited": "10", "returnees": "0", "symptomatic": "0",
                                      "contacts": "0", "care": "0"}
     assert cells(unit1.group(1))["nobody_home"] == "1" and cells(unit1.group(1))["reached"] == "0"

@@ -1,6 +1,6 @@
 """The demo city's door-to-door screening: the round opened on 25 January ("1月25日起全面摸排",
 here dated three days ago so that the figures are live), the warden 郝志东's visits in building
-34 of 保利百合 — one of them finding a returnee from Wuhan, now under home observation with her
+34 of 保利百合 — one of them finding a returnee from Wuhan, now under home observation with their
 check-ins — and a household where nobody was home.
 
 Everything goes through the services a warden's phone uses, so the demo shows what they do."""
@@ -73,7 +73,7 @@ def load_screening() -> int:
     # nobody home, twice: the round asks the warden to reach them another way
     visit(f"{unit}-0401", "demo-visit-nobody-1", _at(2, 10, 30), "nobody_home", [])
     visit(f"{unit}-0401", "demo-visit-nobody-2", _at(1, 18, 40), "nobody_home", [])
-    # the returnee's check-ins: yesterday morning and evening through her link, this morning by
+    # the returnee's check-ins: yesterday morning and evening through the personal link, this morning by
     # the health liaison's phone call
     observation = Observation.objects.get(resident=youngest)
     for client_id, at, temperature, actor in [

@@ -54,9 +54,10 @@ class Coverage:
         return max(self.households - self.reached - self.nobody_home, 0)
 
     @property
-    def percent(self) -> int:
-        """Households reached, in whole percent (rounded down: 99 % is not done)."""
-        return self.reached * 100 // self.households if self.households else 0
+    def percent(self) -> float:
+        """Households reached, in percent to one decimal, rounded down (99.96 % is not done,
+        and 7 of 864 is 0.8 %, not nothing)."""
+        return self.reached * 1000 // self.households / 10 if self.households else 0.0
 
     def add(self, other: Coverage) -> None:
         for name in ("households", "reached", "nobody_home", *_FOUND):
