@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
-from louzhang.access.jurisdiction import jurisdiction_for
-from louzhang.access.roles import VISITING
 from louzhang.core.ingest import records_of, results_response
 from louzhang.screening.services import visits_ingest
 
@@ -49,9 +46,6 @@ def post_visits(request: HttpRequest) -> HttpResponse:
     (`added`: their ids) when the ID number is given. A returnee from a key region (武汉市) is
     put under home observation, or proposed for it, and a contact of a case proposed:
     `observations` lists them (one already under observation: that observation)."""
-    user = request.auth  # type: ignore[attr-defined]
-    if jurisdiction_for(user, roles=VISITING).is_empty:
-        raise PermissionDenied("visits are recorded by wardens and commanders")
     records = records_of(request, MAX_BATCH)
-    results = visits_ingest(user=user, records=records)
+    results = visits_ingest(user=request.auth, records=records)  # type: ignore[attr-defined]
     return results_response([r.as_dict() for r in results])
