@@ -86,14 +86,16 @@ def test_a_check_in_in_time_is_not_missed(observation: Observation) -> None:
 
 def test_a_second_miss_counts_on_the_follow_up_still_open(observation: Observation) -> None:
     observations_sweep(now=_at(1, 12, 5))  # the morning of the 1st missed
-    _check_in(observation, _at(1, 18))
-    observations_sweep(now=_at(1, 21, 5))  # the evening checked in
-    observations_sweep(now=_at(2, 12, 5))  # the morning of the 2nd missed
+    observations_sweep(now=_at(1, 21, 5))  # the evening too, nobody called
     [followup] = _followups("check_in_missed", observation)
     assert followup.repeats == 1
-    assert "02-02 AM" in followup.events.order_by("-at", "-pk").first().note  # type: ignore[union-attr]
+    assert "02-01 PM" in followup.events.order_by("-at", "-pk").first().note  # type: ignore[union-attr]
     observation.refresh_from_db()
     assert observation.missed_count == 2
+    # checked in at last (closes it); the next miss is a new follow-up
+    _check_in(observation, _at(1, 22))
+    observations_sweep(now=_at(2, 12, 5))
+    assert [f.state for f in _followups("check_in_missed", observation)] == ["done", "open"]
 
 
 def test_a_sweep_run_twice_changes_nothing(observation: Observation) -> None:
@@ -189,3 +191,21 @@ def test_a_missed_check_in_nobody_acts_on_climbs_to_the_station_then_the_branch(
         assert [f.repeats for f in _followups("check_in_missed", observation)] == [1]
         observation.refresh_from_db()
         assert observation.missed_count == 2
+
+
+def test_a_late_check_in_closes_the_missed_check_in_follow_up(observation: Observation, warden: User) -> None:
+    _check_in(observation, _at(1, 9))
+    _check_in(observation, _at(1, 19))
+    with time_machine.travel(_at(2, 12, 5), tick=False):
+        observations_sweep(_at(2, 12, 5))
+    [missed] = _followups("check_in_missed", observation)
+    assert missed.state == "open"
+    with time_machine.travel(_at(2, 12, 40), tick=False):
+        _check_in(observation, _at(2, 12, 40))  # through the personal link: no officer
+    missed.refresh_from_db()
+    assert missed.state == "done" and "12:40" in missed.finding and "36.5" in missed.finding
+    assert missed.closed_by is None
+    # the next miss opens a new one
+    with time_machine.travel(_at(3, 12, 5), tick=False):
+        observations_sweep(_at(3, 12, 5))
+    assert [f.state for f in _followups("check_in_missed", observation)] == ["done", "open"]

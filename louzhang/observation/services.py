@@ -273,7 +273,7 @@ def check_in_record(*, observation: Observation, at: datetime, temperature: Deci
     """Record a check-in of an open observation; sending the same `client_id` again stores
     nothing twice. `actor` None: the resident, through their personal link (the caller has
     checked the link's secret). A fever or a symptom opens an urgent follow-up for the health
-    liaison (rule `check_in_fever`)."""
+    liaison (rule `check_in_fever`); an open "check-in missed" follow-up is closed by it."""
     if actor is not None and not may_observe(actor, observation.household.path):
         raise PermissionDenied("check-ins are recorded by the household's officers or the resident")
     if not Decimal("34.0") <= temperature <= Decimal("43.0"):
@@ -301,6 +301,12 @@ def check_in_record(*, observation: Observation, at: datetime, temperature: Deci
             event = CheckInEvent(check_in.pk, observation.pk, observation.household,
                                  _place(observation.household), temperature, clean_symptoms)
             fired = rules_fire("check_in.created", event)
+            # a missed check-in made up for: nobody needs to chase them any more (a fever in it
+            # has its own follow-up)
+            when = timezone.localtime(at).strftime("%m-%d %H:%M")
+            followups_settle(rule="check_in_missed", subject_type="observation", subject_id=observation.pk,
+                             actor=actor, finding=_("checked in at %(when)s: %(t)s °C")
+                             % {"when": when, "t": temperature})
     except IntegrityError:  # the same client_id from a second tab, a moment ago
         return CheckInResult(CheckIn.objects.get(observation=observation, client_id=client_id), False)
     return CheckInResult(check_in, True, alerts=sorted({f.rule for f in fired}),
