@@ -914,6 +914,7 @@ ZH = {
     "By police station": "按派出所",
     "no station": "无派出所",
     "check-in|done": "已打卡",
+    "Already under home observation elsewhere: not opened again.": "已在别处居家观察中，未重复登记。",
     "checked in at %(when)s: %(t)s °C": "已于 %(when)s 补打卡：%(t)s °C",
     "Travellers": "车上人员",
     "Put them under home observation": "为车上人员登记居家观察",

@@ -270,7 +270,9 @@ def test_a_fever_check_in_opens_an_urgent_follow_up_for_the_health_liaison(
     assert followup.priority == Priority.URGENT and followup.owner == health
     assert followup.owner_role == Role.HEALTH
     page = client.get(response["Location"]).content.decode()
-    assert f"a follow-up is open for {health}" in page
+    # said as every page says what rules did (`fired_in_words`): who owns it, who else was told
+    assert f"health liaison {health} was told and answers for it" in page
+    assert "Wardens also told: 1" in page
     assert f'data-followup="{followup.pk}"' in page  # the observation lists its open follow-ups
 
 

@@ -316,11 +316,15 @@ class TravellerRow:
     observation: Observation | None
 
 
-def traveller_rows(inspection: VehicleInspection) -> list[TravellerRow]:
+def traveller_rows(user: Any, inspection: VehicleInspection) -> list[TravellerRow]:
+    """The car's travellers, with the observation each is under — of those the user sees: an
+    observation elsewhere is not theirs to know of (opening one here is then refused as
+    "already under observation", naming nothing)."""
     occupants = list(inspection.occupants.all())
     numbers = [o.id_number for o in occupants if o.id_number]
-    observed = {o.resident.id_number: o for o in Observation.objects.filter(
-        resident__id_number__in=numbers, status__in=OPEN_STATUSES).select_related("resident")}
+    observed = {o.resident.id_number: o for o in scope(Observation.objects.filter(
+        resident__id_number__in=numbers, status__in=OPEN_STATUSES), user, roles=OBSERVING)
+        .select_related("resident")}
     return [TravellerRow(o, mask(Kind.NAME, o.name) if o.name else "", mask(Kind.ID_NUMBER, o.id_number)
                          if o.id_number else "", observed.get(o.id_number)) for o in occupants]
 

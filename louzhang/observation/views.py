@@ -35,7 +35,7 @@ from louzhang.core.middleware import client_ip
 from louzhang.core.paths import AreaPath
 from louzhang.core.thresholds import fever_threshold
 from louzhang.core.views import forbidden_is_missing
-from louzhang.followups.models import FollowUp
+from louzhang.followups.rules import fired_in_words
 from louzhang.identifiers import IdentifierError
 from louzhang.observation.forms import (
     CheckInForm,
@@ -209,19 +209,6 @@ def _sms_text(link: str) -> str:
         "evening": settings.LOUZHANG_CHECK_IN_EVENING_DEADLINE, "link": link}
 
 
-def _tell_check_in(request: HttpRequest, temperature: Any, followup_ids: list[int]) -> None:
-    """What was done, and only that: the check-in stored, and the follow-ups it opened or was
-    counted on, with who answers for them."""
-    messages.success(request, _("Check-in recorded: %(t)s °C.") % {"t": temperature})
-    for followup in FollowUp.objects.filter(pk__in=followup_ids).select_related("owner"):
-        if followup.owner is None:
-            messages.warning(request, _("%(summary)s — a follow-up is open; nobody answers for it yet.")
-                             % {"summary": followup.summary})
-        else:
-            messages.warning(request, _("%(summary)s — a follow-up is open for %(owner)s.")
-                             % {"summary": followup.summary, "owner": followup.owner})
-
-
 @require_POST
 @login_required
 @forbidden_is_missing
@@ -239,7 +226,9 @@ def observation_check_in_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             if result.created:
-                _tell_check_in(request, data["temperature"], result.followups)
+                messages.success(request, _("Check-in recorded: %(t)s °C.") % {"t": data["temperature"]})
+                for said in fired_in_words(result.fired):  # who was told, whose follow-up it is
+                    messages.warning(request, said)
             else:
                 messages.info(request, _("This check-in was recorded already."))
             return redirect("observation", pk=observation.pk)
@@ -360,11 +349,14 @@ def travellers(request: HttpRequest, inspection_id: int) -> HttpResponse:
                 if created:
                     messages.success(request, _("Under home observation at %(place)s until %(date)s.")
                                      % {"place": household.name, "date": observation.ends_on})
+                elif not may_observe(user, observation.household.path):
+                    # kept somewhere else: not this user's to see
+                    messages.info(request, _("Already under home observation elsewhere: not opened again."))
                 else:
                     messages.info(request, _("Already under home observation (until %(date)s): not opened again.")
                                   % {"date": observation.ends_on})
                 return redirect("observation-travellers", inspection_id=inspection.pk)
-    rows = traveller_rows(inspection)
+    rows = traveller_rows(user, inspection)
     return render(request, "observation/travellers.html", {
         "inspection": inspection, "rows": rows, "form": form,
         "failed": form.cleaned_data.get("occupant") if form is not None and form.errors else None,

@@ -208,12 +208,7 @@ def coverage_by_warden(user: Any, round_: Round, area: Area, units: Units | None
     """The round's coverage per warden of `area`'s buildings (a building held by two wardens
     counts for both; a building nobody holds is listed as such), fewest reached first."""
     within = round_.area.path if round_.area.path.startswith(area.path) else area.path
-    per_building: dict[str, Coverage] = defaultdict(lambda: Coverage(label=""))
-    for unit_path, (n, counted) in (units if units is not None else _per_unit(user, round_, within)).items():
-        cell = per_building[AreaPath(unit_path).ancestor(Level.BUILDING)]
-        cell.households += n
-        for name, value in (counted or {}).items():
-            setattr(cell, name, getattr(cell, name) + value)
+    per_building = _summed(units if units is not None else _per_unit(user, round_, within), Level.BUILDING)
     # the wardens holding those buildings, or the compounds above them
     compounds = {AreaPath(p).ancestor(Level.COMPOUND) for p in per_building}
     grants = (Grant.objects.filter(role=Role.WARDEN, user__is_active=True)
@@ -227,23 +222,8 @@ def coverage_by_warden(user: Any, round_: Round, area: Area, units: Units | None
     for user_id, display, username, path in grants:
         names[user_id] = display or username
         held_by[user_id].update(in_compound.get(path) or ([path] if path in per_building else []))
-    held: set[str] = set()
-    rows = []
-    for user_id, building_paths in held_by.items():
-        if not building_paths:  # wardens of buildings the user does not see
-            continue
-        warden = Coverage(label=names[user_id])
-        for building_path in building_paths:
-            warden.add(per_building[building_path])
-        held |= building_paths
-        rows.append(warden)
-    rows.sort(key=lambda r: (r.percent, r.label))
-    orphan = Coverage(label="")
-    for building_path in per_building.keys() - held:
-        orphan.add(per_building[building_path])
-    if orphan.households:
-        rows.append(orphan)
-    return rows
+    # wardens of buildings the user does not see hold nothing here
+    return _ranked(per_building, [(names[u], paths) for u, paths in held_by.items() if paths])
 
 
 def coverage_by_station(user: Any, round_: Round, area: Area, units: Units | None = None) -> list[Coverage]:
@@ -253,26 +233,42 @@ def coverage_by_station(user: Any, round_: Round, area: Area, units: Units | Non
     if area.level >= Level.COMMUNITY:
         return []
     within = round_.area.path if round_.area.path.startswith(area.path) else area.path
-    per_community: dict[str, Coverage] = defaultdict(lambda: Coverage(label=""))
-    for unit_path, (n, counted) in (units if units is not None else _per_unit(user, round_, within)).items():
-        cell = per_community[AreaPath(unit_path).ancestor(Level.COMMUNITY)]
-        cell.households += n
-        for name, value in (counted or {}).items():
-            setattr(cell, name, getattr(cell, name) + value)
-    rows: dict[int, Coverage] = {}
-    covered: set[str] = set()
+    per_community = _summed(units if units is not None else _per_unit(user, round_, within), Level.COMMUNITY)
+    beats: dict[int, tuple[str, set[str]]] = {}
     for pk, name, path in (PoliceUnit.objects.filter(kind=PoliceUnit.Kind.STATION,
                                                      communities__path__in=list(per_community))
                            .values_list("pk", "name", "communities__path")):
-        rows.setdefault(pk, Coverage(label=name)).add(per_community[path])
-        covered.add(path)
-    out = sorted(rows.values(), key=lambda r: (r.percent, r.label))
+        beats.setdefault(pk, (name, set()))[1].add(path)
+    return _ranked(per_community, list(beats.values()))
+
+
+def _summed(units: Units, level: int) -> dict[str, Coverage]:
+    """The units' counts added up per area at `level` (building, community …), by its path."""
+    cells: dict[str, Coverage] = defaultdict(lambda: Coverage(label=""))
+    for unit_path, (n, counted) in units.items():
+        cell = cells[AreaPath(unit_path).ancestor(level)]
+        cell.households += n
+        for name, value in (counted or {}).items():
+            setattr(cell, name, getattr(cell, name) + value)
+    return cells
+
+
+def _ranked(cells: dict[str, Coverage], holders: list[tuple[str, set[str]]]) -> list[Coverage]:
+    """A row per holder (a warden, a station) of the sum of the cells it holds, fewest reached
+    first, and a last row without a label for the cells nobody holds."""
+    rows = []
+    for label, paths in holders:
+        row = Coverage(label=label)
+        for path in paths:
+            row.add(cells[path])
+        rows.append(row)
+    rows.sort(key=lambda r: (r.percent, r.label))
     orphan = Coverage(label="")
-    for path in per_community.keys() - covered:
-        orphan.add(per_community[path])
+    for path in cells.keys() - set().union(*(paths for _label, paths in holders)):
+        orphan.add(cells[path])
     if orphan.households:
-        out.append(orphan)
-    return out
+        rows.append(orphan)
+    return rows
 
 
 def progress(user: Any, round_: Round, area: Area, days: int = 30) -> list[tuple[date, int, int]]:
