@@ -155,6 +155,7 @@ def test_the_station_names_a_lead_warden_audited_and_only_of_the_compounds_warde
     events = AuditEvent.objects.filter(object_type="accounts.leadwarden", actor=station_xnb)
     assert {e.action for e in events} >= {"create", "delete"}
     assert all(e.area_path == _baoli().path for e in events)
+    assert events.get(action="delete").object_id == str(named.pk)  # which naming was cleared
 
 
 def test_the_compound_page_lets_its_commander_name_the_lead_and_shows_it_to_its_wardens(

@@ -50,9 +50,10 @@ def lead_warden_name(*, actor: User, compound: Area, user: User | None) -> LeadW
         current = LeadWarden.objects.select_for_update().filter(compound=compound).first()
         if user is None:
             if current is not None:
+                named_id = current.pk  # delete() forgets it
                 current.delete()
                 audit_record(actor=actor, action=AuditEvent.Action.DELETE,
-                             object_type="accounts.leadwarden", object_id=current.pk,
+                             object_type="accounts.leadwarden", object_id=named_id,
                              area_path=compound.path,
                              summary=f"lead warden of {compound.name}: none (was {current.user})")
             return None
