@@ -19,6 +19,7 @@ from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area
 from louzhang.followups.models import FollowUp, Priority
 from louzhang.gates.models import HomeObservation
+from louzhang.core.public import Rate
 from louzhang.observation import views
 from louzhang.observation.models import OPEN_STATUSES, CheckIn, Observation, Status
 from louzhang.observation.services import check_in_record, observation_close, observation_open
@@ -409,7 +410,7 @@ def test_a_wrong_token_is_not_found(observation: Observation) -> None:
 
 
 def test_too_many_requests_to_one_link_are_answered_429(observation: Observation, monkeypatch: Any) -> None:
-    monkeypatch.setattr(views, "LINK_RATE_PER_LINK", views.Rate(3, 600))
+    monkeypatch.setattr(views, "LINK_RATE_PER_LINK", Rate(3, 600))
     client = Client()
     for _ in range(3):
         assert client.get(f"/o/{observation.token}/").status_code == 200
@@ -421,7 +422,7 @@ def test_too_many_requests_to_one_link_are_answered_429(observation: Observation
 
 
 def test_guessing_links_from_one_address_is_answered_429(observation: Observation, monkeypatch: Any) -> None:
-    monkeypatch.setattr(views, "LINK_RATE_PER_ADDRESS", views.Rate(5, 60))
+    monkeypatch.setattr(views, "LINK_RATE_PER_ADDRESS", Rate(5, 60))
     client = Client(REMOTE_ADDR="203.0.113.9")
     for n in range(5):
         assert client.get(f"/o/{'B' * 21}{n}/").status_code == 404

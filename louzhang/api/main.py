@@ -52,6 +52,7 @@ from louzhang.gates.api import router as gates_router  # noqa: E402
 from louzhang.observation.api import router as observation_router  # noqa: E402
 from louzhang.registry.api import router as registry_router  # noqa: E402
 from louzhang.screening.api import router as screening_router  # noqa: E402
+from louzhang.tips.api import router as tips_router  # noqa: E402
 
 api.add_router("/", areas_router)
 api.add_router("/", registry_router)
@@ -59,3 +60,4 @@ api.add_router("/", gates_router)
 api.add_router("/", checkpoints_router)
 api.add_router("/", screening_router)
 api.add_router("/", observation_router)
+api.add_router("/", tips_router)

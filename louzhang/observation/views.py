@@ -9,7 +9,6 @@ which buttons a page shows; the services ask them again before they act.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +16,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,7 +29,7 @@ from louzhang.access.areas import access_area
 from louzhang.access.masking import Presented, present
 from louzhang.access.roles import may_observe, may_release
 from louzhang.areas.models import Level
-from louzhang.core.middleware import client_ip
+from louzhang.core.public import Rate, address_of, rate_wait, unlisted
 from louzhang.core.paths import AreaPath
 from louzhang.core.thresholds import fever_threshold
 from louzhang.core.views import forbidden_is_missing
@@ -403,47 +401,19 @@ def household_observe(request: HttpRequest, code: str) -> HttpResponse:
 # --- the resident's personal link ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    seconds: int
-
-
 #: requests to personal links from one client address (a compound behind one carrier address
 #: sends many), and to one link
 LINK_RATE_PER_ADDRESS = Rate(120, 60)
 LINK_RATE_PER_LINK = Rate(30, 600)
 
 
-def _wait(scope: str, ident: str, rate: Rate) -> int:
-    """Count one request of `ident` in the current window of `rate`; the seconds to wait when
-    it is over the limit, else 0. Counted in the cache (`REDIS_URL`: shared by every worker;
-    without it each worker process counts alone)."""
-    now = time.time()
-    window = int(now // rate.seconds)
-    key = f"lz:observation-link:{scope}:{ident}:{window}"
-    cache.add(key, 0, timeout=rate.seconds + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=rate.seconds + 1)
-        count = 1
-    if count <= rate.limit:
-        return 0
-    return int((window + 1) * rate.seconds - now) + 1
-
-
 def _too_many(request: HttpRequest, token: str) -> int:
-    address = client_ip(request) or "unknown"
     link = hashlib.sha256(token.encode()).hexdigest()[:24]
-    return _wait("address", address, LINK_RATE_PER_ADDRESS) or _wait("link", link, LINK_RATE_PER_LINK)
+    return (rate_wait("observation-link-address", address_of(request), LINK_RATE_PER_ADDRESS)
+            or rate_wait("observation-link", link, LINK_RATE_PER_LINK))
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Kept out of search engines and caches. (The referrer stays the site's `same-origin`:
-    with `no-referrer` a browser posts the form with `Origin: null`, which CSRF refuses.)"""
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+_private = unlisted
 
 
 @never_cache

@@ -1,0 +1,80 @@
+"""Pages that face anyone on the internet (a tip form, a notice board, a warden's card, a
+resident's check-in link): counted per client address, kept out of search engines, and in
+Chinese whatever the phone's language.
+
+Counters live in the cache (`REDIS_URL`: shared by every server process; without it each
+process counts alone).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+
+from louzhang.core.middleware import client_ip
+
+#: the language of the public pages: the residents of a Chinese compound read Chinese, whatever
+#: their phone is set to
+PUBLIC_LANGUAGE = "zh-hans"
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    seconds: int
+
+
+def rate_wait(scope: str, ident: str, rate: Rate) -> int:
+    """Count one request of `ident` in the current window of `rate`; the seconds to wait when
+    it is over the limit, else 0."""
+    now = time.time()
+    window = int(now // rate.seconds)
+    key = f"lz:rate:{scope}:{ident}:{window}"
+    cache.add(key, 0, timeout=rate.seconds + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=rate.seconds + 1)
+        count = 1
+    if count <= rate.limit:
+        return 0
+    return int((window + 1) * rate.seconds - now) + 1
+
+
+def address_of(request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def unlisted(response: HttpResponse) -> HttpResponse:
+    """Kept out of search engines. (The referrer stays the site's `same-origin`: with
+    `no-referrer` a browser posts a form with `Origin: null`, which CSRF refuses.)"""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def public_page(view: V) -> V:
+    """A page for residents: no log-in, never cached (it may carry a CSRF token), unlisted, in
+    Chinese."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        with translation.override(PUBLIC_LANGUAGE):
+            request.LANGUAGE_CODE = PUBLIC_LANGUAGE
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response["Content-Language"] = "zh-Hans"
+        return unlisted(response)
+
+    return never_cache(wrapper)  # type: ignore[return-value]
