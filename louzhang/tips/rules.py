@@ -1,0 +1,1 @@
+"""The tip rule: every tip becomes a follow-up for the warden who must verify it."""
