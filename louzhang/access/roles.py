@@ -108,3 +108,59 @@ def may_release(user: Any, path: str) -> bool:
 
 def may_record_at_gate(user: Any, compound_path: str) -> bool:
     return jurisdiction_for(user, roles=RECORDING_AT_GATES).covers(compound_path)
+
+
+# --- notices and wardens' cards (通知、宣传、辟谣；亮身份) ---------------------------------------
+
+#: publish notices to residents, show a card, print a stairwell poster: a warden for the
+#: compounds and buildings they hold, a commander for any area of their jurisdiction
+PUBLISHING = (Role.WARDEN, Role.COMMANDER)
+#: a notice for an area this high (a district or banner, a city) waits for a second commander
+NOTICE_APPROVAL_FROM_LEVEL = Level.DISTRICT
+
+
+def publishes_anywhere(user: Any) -> bool:
+    """An officer who writes notices somewhere (the notices pages, the card)."""
+    return not jurisdiction_for(user, roles=PUBLISHING).is_empty
+
+
+def _holds_at_compound(user: Any, path: str, level: int) -> bool:
+    """A warden of this compound or building: granted it, an area above it, or a part of it
+    (the warden of buildings 7 and 31–36 is a warden of 保利百合)."""
+    if level not in (Level.COMPOUND, Level.BUILDING):
+        return False
+    wardens = jurisdiction_for(user, roles=(Role.WARDEN,))
+    return wardens.covers(path) or wardens.leads_to(path)
+
+
+def may_publish_notice(user: Any, path: str, level: int) -> bool:
+    """Write a notice for the area at `path` (of `level`): a warden for a compound or a building
+    they hold in whole or in part, a commander for any area of their jurisdiction."""
+    return may_command(user, path) or _holds_at_compound(user, path, level)
+
+
+def notice_needs_approval(level: int) -> bool:
+    """A notice for a district or a city is published once a second commander approves it."""
+    return level <= NOTICE_APPROVAL_FROM_LEVEL
+
+
+def may_approve_notice(user: Any, path: str, author_id: int | None) -> bool:
+    """Approve or refuse a notice waiting for a second commander: a commander over its area
+    who did not write it."""
+    return getattr(user, "pk", None) != author_id and may_command(user, path)
+
+
+def may_withdraw_notice(user: Any, path: str, level: int, author_id: int | None) -> bool:
+    """Withdraw a notice: its author while they may still write for its area, or a commander
+    over the area."""
+    if may_command(user, path):
+        return True
+    return getattr(user, "pk", None) == author_id and may_publish_notice(user, path, level)
+
+
+def may_print_poster(user: Any, path: str, level: int) -> bool:
+    """The stairwell poster (楼长公示) of a compound or a building: its wardens and the
+    commanders over it."""
+    if level not in (Level.COMPOUND, Level.BUILDING):
+        return False
+    return may_command(user, path) or _holds_at_compound(user, path, level)

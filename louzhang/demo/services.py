@@ -17,6 +17,7 @@ from louzhang.areas.models import Area, Level, PoliceUnit, build_path
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.demo.city import DemoCity, build_demo_city
 from louzhang.demo.screening import load_screening
+from louzhang.demo.tips import demo_tips
 from louzhang.registry.models import Resident, Vehicle
 
 
@@ -46,9 +47,9 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created_usernames = _load_users(city)
         result.created["users"] = len(result.created_usernames)
         result.created["lead_wardens"] = _load_leads(city)
-        result.created["followups"] = _load_followups()
         result.created["gates"], result.created["passes"] = _load_gates(city)
         result.created["visits"] = load_screening()
+        result.created["tips"] = demo_tips()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result
@@ -146,32 +147,6 @@ def _load_gates(city: DemoCity) -> tuple[int, int]:
     households = list(Area.objects.filter(level=Level.HOUSEHOLD,
                                           code__in=[a.code for a in city.areas if a.level == Level.HOUSEHOLD]))
     return gates, passes_issue(households=households)
-
-
-def _load_followups() -> int:
-    """The seed's tip, followed up and closed: a car with Wuhan plates under building 34, the
-    warden checks the registry and the owner, and tells the residents the outcome."""
-    from datetime import timedelta
-
-    from louzhang.followups.models import FollowUp
-    from louzhang.followups.services import followup_close, followup_open
-    from louzhang.notifications.services import notifications_mark_read
-
-    if FollowUp.objects.filter(rule="demo").exists():
-        return 0
-    building = Area.objects.get(code="150202001001001-34")
-    followup, _ = followup_open(
-        rule="demo", kind="task", subject_type="vehicle", subject_id="鄂A5K2B8", area=building,
-        summary="群众反映：34号楼下停放一辆鄂A牌照灰色别克轿车",
-        action="核实车辆与车主情况，并向居民反馈结果", due_in=timedelta(hours=2),
-    )
-    warden = User.objects.get(username="warden")
-    notifications_mark_read(user=warden)  # the warden read it, and acted
-    followup_close(
-        followup=followup, actor=warden, done=True,
-        finding="经查，车主系本小区常住居民，该车自2018年起未离开包头。已在楼栋群内向居民说明，消除恐慌。",
-    )
-    return 1
 
 
 def _load_leads(city: DemoCity) -> int:

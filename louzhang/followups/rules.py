@@ -130,8 +130,15 @@ RULES: dict[str, Rule] = {}
 KINDS: dict[str, str | Promise] = {"task": _("task")}
 
 
-def register_kind(name: str, label: str | Promise) -> None:
+#: kinds whose follow-up closes with its subject (a tip closes with the outcome the reporter
+#: reads, on the tip's page), never on its own
+CLOSED_WITH_SUBJECT: set[str] = set()
+
+
+def register_kind(name: str, label: str | Promise, *, closed_with_subject: bool = False) -> None:
     KINDS[name] = label
+    if closed_with_subject:
+        CLOSED_WITH_SUBJECT.add(name)
 
 
 def kind_label(name: str) -> str:

@@ -35,7 +35,7 @@ from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
 from louzhang.core.memo import by_path
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent, Priority, State
-from louzhang.followups.rules import kind_label
+from louzhang.followups.rules import CLOSED_WITH_SUBJECT, kind_label
 from louzhang.followups.selectors import may_act
 from louzhang.notifications.services import Recipient, announce, channels_for
 
@@ -217,6 +217,8 @@ def followup_close(*, followup: FollowUp, actor: User, done: bool, finding: str)
     else closed it first.
     """
     _check_may_act(actor, followup)
+    if followup.kind in CLOSED_WITH_SUBJECT:
+        raise FollowUpError(_("This follow-up closes on the page of what it is about, with its outcome."))
     finding = finding.strip()
     if not finding:
         raise FollowUpError(_("Write the finding: what you found and what was done.") if done

@@ -136,6 +136,34 @@ def announce(
     return created
 
 
+def broadcast(*, area: Area, title: str, text: str, link: str = "", about: str = "") -> list[Delivery]:
+    """Queue something meant for residents (a notice, the outcome of a tip) on every active
+    channel serving residents (`Channel.serves(RESIDENTS)`) bound to `area` or anywhere inside
+    it: one delivery per group chat, in the caller's transaction (the outbox), sent after it
+    commits. Nobody's inbox gets a line and nobody is @-mentioned; a transport sending to one
+    person at a time (SMS) is skipped — a notice is not texted to residents.
+
+    The text is scrubbed of personal numbers like every message for a group chat; `link` is a
+    page of this site ("/p/150202001001001/notices/3/"), sent as a full address."""
+    title, text = scrub(title), scrub(text)
+    channels = (Channel.objects.filter(is_active=True, area__path__subtree=area.path)
+                .order_by("pk"))
+    now = timezone.now()
+    message = {"title": title, "text": text, "link": absolute_link(link), "mentions": []}
+    deliveries = [
+        Delivery(channel=channel, about=about, message=dict(message), enqueued_at=now)
+        for channel in channels
+        if channel.serves(RESIDENTS) and not TRANSPORTS[channel.kind].per_recipient
+    ]
+    created = Delivery.objects.bulk_create(deliveries)
+    ids = [d.pk for d in created if d.pk is not None]
+    if len(ids) != len(created):  # a backend that does not return ids from bulk inserts
+        ids = list(Delivery.objects.filter(uid__in=[d.uid for d in created]).values_list("id", flat=True))
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
+    return created
+
+
 def channels_for(area: Area) -> list[Channel]:
     """Active channels bound to `area` or an area above it, in the order they were added."""
     return sorted((c for held in by_path("channels_at", _ancestry(area), _read_channels, subtrees_at=Level.COMPOUND).values()

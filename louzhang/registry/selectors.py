@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.http import Http404
 
 from louzhang.access.areas import area_children, area_roots, areas_ancestors
 from louzhang.access.jurisdiction import jurisdiction_for, scope
-from louzhang.access.masking import present
+from louzhang.access.masking import Presented, present
 from louzhang.areas.models import Area, Level
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
@@ -27,6 +28,29 @@ class VehicleView:
     owner_name: str
     owner_phone: str
     owner_registered: bool
+    #: the owner's household when the user's jurisdiction covers it (its page may be opened),
+    #: else None: a warden who only reaches the compound sees which compound, not which flat
+    household: Area | None = None
+
+
+def _registered_vehicle(user: Any, plate: Plate) -> Vehicle | None:
+    """The registered car with this plate if its home compound is in the user's jurisdiction or
+    on the way to it; None for missing and forbidden alike. One query (the owner's household,
+    its unit, building and compound, read with it)."""
+    vehicle = (
+        Vehicle.objects.select_related("compound", "owner__household__parent__parent__parent")
+        .filter(plate=plate.plate).first()
+    )
+    if vehicle is None or not jurisdiction_for(user).navigable(vehicle.compound.path):
+        return None
+    return vehicle
+
+
+def vehicle_registered_for(user: Any, plate: Plate) -> bool:
+    """Whether the user may open the registered car with this plate (see `access_vehicle`);
+    nothing personal is read, so nothing is audited."""
+    path = Vehicle.objects.filter(plate=plate.plate).values_list("compound__path", flat=True).first()
+    return path is not None and jurisdiction_for(user).navigable(path)
 
 
 def access_vehicle(user: Any, raw_plate: str) -> VehicleView:
@@ -35,19 +59,39 @@ def access_vehicle(user: Any, raw_plate: str) -> VehicleView:
     The owner's name and phone are masked unless the user's role needs them over the owner's
     household. Missing and forbidden are the same 404. A malformed plate raises IdentifierError."""
     plate = parse_plate(raw_plate)
-    vehicle = (
-        Vehicle.objects.select_related("compound", "owner__household").filter(plate=plate.plate).first()
-    )
-    if vehicle is None or not jurisdiction_for(user).navigable(vehicle.compound.path):
+    vehicle = _registered_vehicle(user, plate)
+    if vehicle is None:
         raise Http404("no such vehicle in your jurisdiction")
+    household = None
     if vehicle.owner is not None:
         owner = vehicle.owner
         shown = present(user, [owner], path_of=lambda r: r.household.path)[0]
         name, phone = shown["name"], shown["phone"]
+        if jurisdiction_for(user).covers(owner.household.path):
+            household = owner.household
     else:
         shown = present(user, [vehicle], path_of=lambda v: v.compound.path)[0]
         name, phone = shown["owner_name"], shown["owner_phone"]
-    return VehicleView(vehicle, plate, name, phone, vehicle.owner_id is not None)
+    return VehicleView(vehicle, plate, name, phone, vehicle.owner_id is not None, household)
+
+
+def household_vehicles(household: Area, members: Sequence[Presented]) -> list[VehicleView]:
+    """The cars owned by these members of `household` (as `household_members` found them for
+    the user and `present` showed them): the owner's name and phone exactly as the members
+    list shows them, so the page masks and audits them once. One query."""
+    shown = {m.obj.pk: m for m in members}
+    if not shown:
+        return []
+    cars = Vehicle.objects.filter(owner__in=list(shown)).order_by("plate")
+    views = []
+    for car in cars:
+        try:
+            plate = parse_plate(car.plate)
+        except IdentifierError:  # a plate stored before plates were checked: shown as it is
+            plate = Plate(plate=car.plate, kind="", province="", city="", division_code="")
+        owner = shown[car.owner_id]
+        views.append(VehicleView(car, plate, owner["name"], owner["phone"], True, household))
+    return views
 
 
 def find_residents(user: Any, query: str, limit: int = 50) -> list[Resident]:

@@ -12,8 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from louzhang.access.areas import access_area, area_ancestors, area_children
 from louzhang.access.audit_log import audit_events_for
@@ -39,17 +41,28 @@ from louzhang.accounts.models import Role
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.checkpoints.models import Checkpoint
-from louzhang.checkpoints.selectors import checkpoints_overview, flagged_vehicles_today
+from louzhang.checkpoints.selectors import (
+    checkpoints_overview,
+    flagged_vehicles_today,
+    vehicle_record,
+    vehicle_visible,
+)
 from louzhang.core.downloads import attachment
+from louzhang.core.views import forbidden_is_missing
 from louzhang.followups.selectors import followup_counts
 from louzhang.gates.selectors import OVERVIEW_LIMIT, fevers_today, gates_for, gates_overview
+from louzhang.identifiers import IdentifierError
+from louzhang.identifiers.plates import Plate, known_prefix, normalise_plate, parse_plate
 from louzhang.registry.exports import access_export_job, export_job_create, export_residents
+from louzhang.registry.forms import VehicleForm
 from louzhang.registry.selectors import (
     area_summaries,
     find_residents,
     home_sections,
     household_members,
+    household_vehicles,
 )
+from louzhang.registry.vehicles import VehicleError, may_register_vehicle, vehicle_register
 from louzhang.web.forms import LeadWardenForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,27 +97,66 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def area_detail(request: HttpRequest, code: str) -> HttpResponse:
     """An area and what is below it; on a compound's page its commanders name the lead warden
-    (牵头楼长)."""
-    user = request.user
-    area = access_area(user, code)
+    (牵头楼长); on a household's page its members and their cars."""
+    area = access_area(request.user, code)
     lead = _lead_warden(request, area)
     if isinstance(lead, HttpResponse):
         return lead
+    return _area_page(request, area, lead)
+
+
+def _area_page(request: HttpRequest, area: Area, extra: dict[str, Any], *,
+               vehicle_form: VehicleForm | None = None, status: int = 200) -> HttpResponse:
+    """The area's page; a household's with its members, their cars and, for its wardens and
+    commanders, the form registering a car (`vehicle_form`: as posted, when it was refused)."""
+    user = request.user
     children = list(area_children(user, area)) if area.level < Level.HOUSEHOLD else []
     members = []
+    vehicles = []
     if area.level == Level.HOUSEHOLD:
         members = present(user, list(household_members(user, area)), path_of=lambda r: area.path)
+        vehicles = household_vehicles(area, members)
+        if vehicle_form is None and members and may_register_vehicle(user, area.path):
+            vehicle_form = VehicleForm(members=members)
     context = {
         "area": area,
         "crumbs": area_ancestors(area),
         "children": area_summaries(user, children),
         "members": members,
+        "vehicles": vehicles,
+        "vehicle_form": vehicle_form,
         "can_assign": may_command(user, area.path),
         "compound_gates": list(area.gates.order_by("code")) if area.level == Level.COMPOUND else [],
         "can_print_passes": area.level == Level.BUILDING and may_print_passes(user, area.path),
-        **lead,
+        **extra,
     }
-    return render(request, "web/area.html", context)
+    return render(request, "web/area.html", context, status=status)
+
+
+@require_POST
+@login_required
+@forbidden_is_missing
+def vehicle_register_view(request: HttpRequest, code: str) -> HttpResponse:
+    """登记车辆 from a household's page: a car registered to one of its members. Refused, the
+    household's page comes back with what was typed and why (422)."""
+    user = request.user
+    household = access_area(user, code)
+    if household.level != Level.HOUSEHOLD or not may_register_vehicle(user, household.path):
+        raise Http404("cars are registered by the household's wardens and commanders")
+    members = present(user, list(household_members(user, household)), path_of=lambda r: household.path)
+    form = VehicleForm(request.POST, members=members)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            vehicle = vehicle_register(actor=user, plate=data["plate"], vehicle_type=data["vehicle_type"],
+                                       owner=form.chosen_owner)
+        except VehicleError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("%(plate)s is registered, owned by %(owner)s.")
+                             % {"plate": vehicle.plate, "owner": form.owner_shown})
+            return redirect(reverse("area", args=[household.code]) + "#vehicles")
+    return _area_page(request, household, {}, vehicle_form=form, status=422)
 
 
 def _lead_warden(request: HttpRequest, area: Area) -> dict[str, Any] | HttpResponse:
@@ -213,11 +265,43 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    """Find a resident by ID number, phone or name, within the jurisdiction."""
+    """Find a resident by ID number, phone or name, within the jurisdiction; a plate typed in
+    any common spelling opens the car's page if the user may see the car (or an inspection of
+    it), else the page says no such car is registered in their area."""
     query = request.GET.get("q", "")[:50]
+    plate, not_a_plate = _plate_typed(query)
+    if plate is not None:
+        if vehicle_visible(request.user, plate):
+            return redirect("vehicle", plate=plate.plate)
+        return render(request, "web/search.html", {"query": query, "plate": plate})
     found = find_residents(request.user, query)
     shown = present(request.user, found, path_of=lambda r: r.household.path)
-    return render(request, "web/search.html", {"query": query, "results": shown})
+    return render(request, "web/search.html", {"query": query, "results": shown, "not_a_plate": not_a_plate})
+
+
+def _plate_typed(query: str) -> tuple[Plate | None, str]:
+    """The plate `query` is, or why it is not one when it looks like one (starts like a plate:
+    a province's abbreviation and an issuing office's letter); a name, ID number or phone is
+    neither."""
+    try:
+        return parse_plate(query), ""
+    except IdentifierError as exc:
+        text = normalise_plate(query)
+        return None, str(exc) if len(text) > 2 and known_prefix(text[:2]) else ""
+
+
+@login_required
+def vehicle_page(request: HttpRequest, plate: str) -> HttpResponse:
+    """A car: the registry's answer (owner masked by role) and its checkpoint history, as far
+    as the user may see them; missing, forbidden and malformed are the same 404."""
+    try:
+        canonical = parse_plate(plate).plate
+    except IdentifierError:
+        raise Http404("not a plate") from None
+    if canonical != plate:  # 鄂a 5k2b8 → 鄂A5K2B8: one address per car
+        return redirect("vehicle", plate=canonical)
+    record = vehicle_record(request.user, canonical)
+    return render(request, "web/vehicle.html", {"record": record, "view": record.view})
 
 
 @login_required
