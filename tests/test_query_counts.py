@@ -293,9 +293,9 @@ def test_the_household_page_reads_the_same_number_of_queries_with_more_residents
     client.get(path)
     small, _page_before = _page(client, path)
     moved_in = _residents_move_in(BAOLI_34_2_6W, 8)
-    # 8: session, user, the household, grants, its residents, one audit event for the names
-    # shown in full, crumbs, unread inbox
-    with django_assert_max_num_queries(8 + 1) as large:
+    # 9: session, user, the household, grants, its residents, one audit event for the names
+    # shown in full, crumbs, unread inbox, its cars
+    with django_assert_max_num_queries(9 + 1) as large:
         _captured, page = _page(client, path)
         assert len(large) == len(small), _more(small, large)
     assert all(r.name in page and r.id_number in page for r in moved_in)

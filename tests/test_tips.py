@@ -340,3 +340,24 @@ def test_a_tip_needs_words_and_a_compound() -> None:
     with pytest.raises(TipError) as district:
         tip_receive(TipIn(area=Area.objects.get(code="150202"), content="有人聚集"), source=Source.WEB)
     assert district.value.field == "compound"
+
+
+def test_the_tips_spreadsheet_keeps_formulas_as_text_and_masks_the_reporter(warden: User, warden_jy: User) -> None:
+    from openpyxl import load_workbook
+
+    hostile = ['=HYPERLINK("http://evil.example","点我")', "=cmd|' /C calc'!A0", "@SUM(1+1)"]
+    tip = _tip_of(_public_post(Client(), content=hostile[0], place=hostile[1], plate="",
+                               contact_phone="13912345678", address="10.3.3.3"))
+    tip_close(tip=tip, actor=warden, status=Status.REFERRED, outcome=hostile[2])
+    response = web_client(warden).get("/tips/export.xlsx?show=all")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == tip.tracking_code)
+    cells = {header[i]: c for i, c in enumerate(row)}
+    for name, text in (("反映内容", hostile[0]), ("具体位置", hostile[1]), ("处理结果", hostile[2])):
+        assert cells[name].value == text and cells[name].data_type == "s"  # text, never a formula
+    assert cells["反映人电话"].value == "139****5678"
+    assert AuditEvent.objects.filter(actor=warden, action="export", object_type="tips.tip").exists()
+    theirs = load_workbook(io.BytesIO(web_client(warden_jy).get("/tips/export.xlsx?show=all").content)).active
+    assert tip.tracking_code not in [r[0].value for r in theirs.iter_rows(min_row=2)]

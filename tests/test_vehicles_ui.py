@@ -289,3 +289,22 @@ def test_only_the_households_wardens_and_commanders_register(gate: User, warden_
     assert web_client(warden_jy).post(_register_url(owner.household.code), form).status_code == 404
     assert web_client(gate).get(_register_url(owner.household.code)).status_code == 405
     assert not Vehicle.objects.filter(plate="蒙B7Z9X3").exists()
+
+
+def test_the_household_page_reads_its_cars_in_one_query_however_many(warden: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = buick_owner()
+    client = web_client(warden)
+    path = reverse("area", args=[owner.household.code])
+    client.get(path)
+    with CaptureQueriesContext(connection) as one:
+        client.get(path)
+    for plate in ("蒙B7Z9X3", "蒙B7Z9X4", "蒙B7Z9X5"):
+        Vehicle.objects.create(plate=plate, owner=owner, compound=Vehicle.objects.get(plate=BUICK).compound)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(path).content.decode()
+    assert page.count('data-vehicle="') == 4
+    assert len(four) == len(one)
+    assert sum('"registry_vehicle"' in q["sql"] for q in four.captured_queries) == 1

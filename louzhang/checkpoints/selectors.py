@@ -192,7 +192,8 @@ def vehicle_inspections_for(user: Any, plate: Plate, *, registered: bool) -> Que
     if registered:
         return found
     jurisdiction = jurisdiction_for(user)
-    return found
+    return found.filter(jurisdiction.q("checkpoint__area__path")
+                        | jurisdiction.q_in_reach("destination__path", Level.COMPOUND))
 
 
 def vehicle_visible(user: Any, plate: Plate) -> bool:

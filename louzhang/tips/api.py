@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import reverse
 import pydantic
+from django.http import Http404, HttpRequest
+from django.urls import reverse
 from ninja import Field, Router, Schema
+from ninja.errors import Throttled, ValidationError
 
-from louzhang.api.problems import problem
 from louzhang.areas.models import Area, Level
 from louzhang.core.public import address_of, rate_wait
 from louzhang.notifications.services import absolute_link
@@ -54,31 +54,28 @@ class TrackedOut(Schema):
     closed_at: datetime | None
 
 
-def _field(name: str) -> str:
-    return {"": "body"}.get(name, name)
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError([{"loc": ["body", field], "msg": message, "type": "value_error"}])
 
 
 @router.post("/tips", auth=None, response={202: Accepted}, summary="Send a tip (no token)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": TipInSchema.model_json_schema()}}}})
-def post_tip(request: HttpRequest) -> HttpResponse | tuple[int, dict[str, str]]:
+def post_tip(request: HttpRequest) -> tuple[int, dict[str, str]]:
     """A resident's tip about a compound (or one of its buildings). Answers 202 with the code
     the reporter keeps; 422 naming the field that is wrong; 429 with `Retry-After` when too many
     came from one address."""
     try:
         body = TipInSchema.model_validate_json(request.body or b"null")
     except pydantic.ValidationError as exc:
-        errors = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
-        return problem(422, "the tip is not valid: " + ", ".join(".".join(map(str, e["loc"][1:])) for e in errors),
-                       kind="validation-error", errors=errors)
+        raise ValidationError([{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                               for e in exc.errors()]) from None
     compound = Area.objects.filter(code=body.compound.strip(), level=Level.COMPOUND).first()
     if compound is None:
-        return problem(422, "no compound with this code", kind="validation-error",
-                       errors=[{"loc": ["body", "compound"], "msg": "no compound with this code"}])
+        raise _invalid("compound", "no compound with this code")
     wait = tip_posts_wait(address_of(request), compound)
     if wait:
-        return problem(429, f"too many tips from this address; retry in {wait} s",
-                       headers={"Retry-After": str(wait)})
+        raise Throttled(wait)
     area = (building_of(compound, body.building) if body.building.strip() else None) or compound
     place = body.place
     if body.building.strip() and area is compound:
@@ -88,8 +85,7 @@ def post_tip(request: HttpRequest) -> HttpResponse | tuple[int, dict[str, str]]:
                                      place=place, plate=body.plate, contact_phone=body.contact_phone),
                                source=Source.API)
     except TipError as exc:
-        return problem(422, exc.message, kind="validation-error",
-                       errors=[{"loc": ["body", _field(exc.field)], "msg": exc.message}])
+        raise _invalid(exc.field or "body", exc.message) from None
     code = received.tip.tracking_code
     return 202, {"tracking_code": code, "url": absolute_link(reverse("tip-track-code", args=[code]))}
 
@@ -99,8 +95,7 @@ def get_tip(request: HttpRequest, tracking_code: str) -> dict[str, object]:
     """The status and, once closed, the outcome of a tip — nothing personal."""
     wait = rate_wait("tip-track", address_of(request), TRACK_RATE_PER_ADDRESS)
     if wait:
-        return problem(429, f"too many look-ups from this address; retry in {wait} s",  # type: ignore[return-value]
-                       headers={"Retry-After": str(wait)})
+        raise Throttled(wait)
     tracked = tip_tracked(tracking_code)
     if tracked is None:
         raise Http404("no tip with this tracking code")

@@ -110,7 +110,9 @@ class OfficerTipForm(PageForm):
     def __init__(self, *args: Any, places: list[Area], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.places = {a.code: a for a in places}
-        self.fields["area"].choices = [(a.code, a.name if a.parent is None or a.level == 5
+        area = self.fields["area"]
+        assert isinstance(area, forms.ChoiceField)
+        area.choices = [(a.code, a.name if a.parent is None or a.level == 5
                                         else f"{a.parent.name} {a.name}") for a in places]
 
     def clean_photo(self) -> Any:

@@ -185,7 +185,7 @@ def tip_receive(data: TipIn, *, source: str, entered_by: User | None = None,
                     received_at=received_at or timezone.now(), entered_by=entered_by,
                 )
                 TipEvent.objects.create(tip=tip, kind=TipEvent.Kind.RECEIVED, at=tip.received_at,
-                                        actor=entered_by, note=Source(source).label)
+                                        actor=entered_by, note=str(Source(source).label))
                 fired = rules_fire("tip.received", tip)
                 if entered_by is not None:
                     audit_record(actor=entered_by, action="tip.enter", object_type="tip", object_id=tip.pk,

@@ -10,6 +10,7 @@ urlpatterns = [
     # officers
     path("tips/", views.tip_list, name="tips"),
     path("tips/new/", views.tip_new, name="tip-new"),
+    path("tips/export.xlsx", views.tip_export, name="tip-export"),
     path("tips/<int:pk>/", views.tip_detail, name="tip"),
     path("tips/<int:pk>/verify", views.tip_verify_view, name="tip-verify"),
     path("tips/<int:pk>/close", views.tip_close_view, name="tip-close"),

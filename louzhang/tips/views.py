@@ -4,6 +4,7 @@ form and verification page."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +26,7 @@ from louzhang.core.views import forbidden_is_missing
 from louzhang.followups.rules import fired_in_words
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.plates import parse_plate
+from louzhang.tips.exports import write_tips
 from louzhang.tips.forms import CATEGORY_HELP, CloseForm, OfficerTipForm, PublicTipForm, TrackForm
 from louzhang.tips.models import CLOSED_STATUSES, OPEN_STATUSES, Source, Status
 from louzhang.tips.selectors import (
@@ -164,21 +167,35 @@ def tip_track_code(request: HttpRequest, code: str) -> HttpResponse:
 # --- officers ------------------------------------------------------------------------------
 
 
-@login_required
-def tip_list(request: HttpRequest) -> HttpResponse:
+def _shown(request: HttpRequest) -> tuple[str, Any]:
     show = request.GET.get("show", "open")
     tips = tips_visible(request.user)
     if show == "open":
-        tips = tips.filter(status__in=OPEN_STATUSES)
-    elif show == "closed":
-        tips = tips.filter(status__in=CLOSED_STATUSES)
-    else:
-        show = "all"
+        return show, tips.filter(status__in=OPEN_STATUSES)
+    if show == "closed":
+        return show, tips.filter(status__in=CLOSED_STATUSES)
+    return "all", tips
+
+
+@login_required
+def tip_list(request: HttpRequest) -> HttpResponse:
+    show, tips = _shown(request)
     page = Paginator(tips_open_first(tips), 50).get_page(request.GET.get("page"))
     return render(request, "tips/list.html", {
         "page": page, "show": show,
         "may_enter": not jurisdiction_for(request.user, roles=ACTING_ON_FOLLOWUPS).is_empty,
     })
+
+
+@login_required
+def tip_export(request: HttpRequest) -> HttpResponse:
+    """线索台账: the tips of the list being looked at, as a spreadsheet."""
+    show, tips = _shown(request)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    write_tips(response, request.user, tips)
+    name = f"线索台账-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
 
 
 @login_required

@@ -287,7 +287,8 @@ def _plate_typed(query: str) -> tuple[Plate | None, str]:
         return parse_plate(query), ""
     except IdentifierError as exc:
         text = normalise_plate(query)
-        return None, str(exc) if len(text) > 2 and known_prefix(text[:2]) else ""
+        looks_like_one = len(text) > 2 and text[1].isascii() and text[1].isalpha() and known_prefix(text[:2])
+        return None, str(exc) if looks_like_one else ""
 
 
 @login_required
