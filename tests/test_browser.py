@@ -4,6 +4,7 @@ against `louzhang serve` on a database of its own, as an officer would use it.""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -360,3 +361,70 @@ def test_a_member_of_an_observed_household_going_out_raises_the_breach(server: S
     phone.get_by_role("button", name="出", exact=True).click()
     warning = phone.locator(".messages").inner_text()
     assert "居家观察" in warning, warning
+
+
+def test_a_resident_reports_the_wuhan_car_and_the_warden_answers_the_whole_compound(
+    server: Served, browser: Any,
+) -> None:
+    """The seed's story end to end, on phones: the stairwell poster's address, the tip form, the
+    tracking code; the warden's follow-up with the registry's answer, closed as unfounded and
+    published; the compound's residents' group robot (a local receiver) gets the notice."""
+    import time
+
+    from tests.receiver import Receiver
+
+    receiver = Receiver(script=[(204, {})])
+    added = run_cli(server.env, "channel", "add", "保利百合业主群", "--kind", "webhook",
+                    "--url", f"{receiver.url}/residents", "--area", "150202001001001", "--role", "resident")
+    assert added.returncode == 0, added.stderr
+    resident_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US")
+    warden_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    try:
+        resident = resident_context.new_page()
+        resident.goto(server.url + "/p/150202001001001-34/")  # what the poster's QR code opens
+        resident.locator("[data-action=report]").click()
+        assert "向楼长反映情况" in resident.locator("h1").inner_text()  # Chinese on an English phone
+        resident.get_by_label("重点地区车辆").check()
+        resident.fill("#place", "34号楼下停车位")
+        resident.fill("#content", "楼下停了一辆鄂A牌照的灰色别克，好几天没动了 <script>alert(1)</script>")
+        resident.fill("#plate", "鄂a 5k2b8")
+        time.sleep(3.2)  # a person takes a few seconds to type; a robot that posts at once is refused
+        resident.get_by_role("button", name="提交给楼长").click()
+        resident.wait_for_selector("[data-code]")
+        code = resident.locator("[data-code]").inner_text()
+        assert resident.locator("[data-status]").inner_text() == "已收到"
+
+        warden = warden_context.new_page()
+        log_in(warden, server, "warden")
+        warden.goto(server.url + "/followups/")
+        warden.get_by_role("link", name=re.compile("鄂A5K2B8")).first.click()
+        warden.locator("[data-tip]").click()
+        answer = warden.locator("[data-registry-answer]").inner_text()
+        assert "湖北省" in answer and "各卡口无出市记录" in answer and "保利百合" in answer
+        assert "<script>alert(1)</script>" in warden.locator("[data-field=content]").inner_text()
+        warden.get_by_role("button", name="我来核查").click()
+        warden.get_by_label("经核查，情况不实").check()
+        warden.fill("#outcome", "经核查，该车车主是本小区常住居民，2018年在本小区登记，各卡口无出市记录。请大家放心。")
+        warden.get_by_label("向本小区居民公开发布结果").check()
+        warden.fill("#notice_title", "关于34号楼下鄂A牌照车辆的说明")
+        warden.get_by_role("button", name="办结线索").click()
+        assert "已向本小区居民公开" in warden.locator("main").inner_text()
+
+        deadline = time.monotonic() + 30  # the worker delivers to the residents' group
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [r.path for r in receiver.requests] == ["/residents"]
+        assert "关于34号楼下鄂A牌照车辆的说明" in receiver.requests[0].body.decode()
+
+        resident.goto(server.url + "/p/t/")
+        resident.fill("#code", code.lower())
+        resident.get_by_role("button", name="查询").click()
+        assert resident.locator("[data-status]").inner_text() == "经核查，情况不实"
+        assert "常住居民" in resident.locator("[data-outcome]").inner_text()
+        resident.goto(server.url + "/p/150202001001001/")
+        assert "关于34号楼下鄂A牌照车辆的说明" in resident.locator("main").inner_text()
+        assert resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        resident_context.close()
+        warden_context.close()
+        receiver.close()
