@@ -57,7 +57,7 @@ def _zh(msgid: str) -> str:
         return gettext(msgid)
 
 
-def _publish(actor: User, code: str, title: str = "戴口罩、勤洗手、少出门", body: str = "出门戴口罩。",
+def _publish(actor: User, code: str, title: str = "出门戴口罩、不聚餐不串门", body: str = "出门戴口罩。",
              kind: str = Notice.Kind.PUBLICITY) -> Notice:
     return notice_publish(actor=actor, area=_area(code), kind=kind, title=title, body=body)
 
@@ -76,9 +76,9 @@ def test_a_wardens_notice_for_baoli_reaches_its_residents_groups_and_no_staff_or
     _channel(receiver, "baoli-sms", BAOLI, kind="sms")  # notices are not texted to residents
     client = web_client(warden)
     response = client.post("/notices/new/", {"area": BAOLI, "kind": "publicity",
-                                             "title": "戴口罩、勤洗手、少出门",
+                                             "title": "出门戴口罩、不聚餐不串门",
                                              "body": "出门请戴口罩。\n不聚餐、不串门。"})
-    notice = Notice.objects.get(title="戴口罩、勤洗手、少出门", author=warden)
+    notice = Notice.objects.get(title="出门戴口罩、不聚餐不串门", author=warden)
     assert response.status_code == 302 and response["Location"] == f"/notices/{notice.pk}/"
     assert notice.state == Notice.State.PUBLISHED and notice.area.code == BAOLI
     assert notice.published_at is not None
@@ -89,7 +89,7 @@ def test_a_wardens_notice_for_baoli_reaches_its_residents_groups_and_no_staff_or
     for request in receiver.requests:
         body = request.json()
         assert body == {"msgtype": "text", "text": {
-            "content": f"戴口罩、勤洗手、少出门\n出门请戴口罩。\n不聚餐、不串门。\n{link}"}}
+            "content": f"出门戴口罩、不聚餐不串门\n出门请戴口罩。\n不聚餐、不串门。\n{link}"}}
     assert AuditEvent.objects.filter(object_type="notices.notice", object_id=str(notice.pk),
                                      action="create", actor=warden).count() == 1
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area
+from louzhang.core.public import Rate
 from louzhang.followups.models import FollowUp, Priority
 from louzhang.gates.models import HomeObservation
-from louzhang.core.public import Rate
 from louzhang.observation import views
 from louzhang.observation.models import OPEN_STATUSES, CheckIn, Observation, Status
 from louzhang.observation.services import check_in_record, observation_close, observation_open

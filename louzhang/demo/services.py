@@ -16,6 +16,7 @@ from louzhang.accounts.models import Grant, User
 from louzhang.areas.models import Area, Level, PoliceUnit, build_path
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.demo.city import DemoCity, build_demo_city
+from louzhang.demo.notices import demo_notices
 from louzhang.demo.screening import load_screening
 from louzhang.demo.tips import demo_tips
 from louzhang.registry.models import Resident, Vehicle
@@ -49,6 +50,7 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["lead_wardens"] = _load_leads(city)
         result.created["gates"], result.created["passes"] = _load_gates(city)
         result.created["visits"] = load_screening()
+        result.created["notices"] = demo_notices()
         result.created["tips"] = demo_tips()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.access.roles import commands_anywhere, may_publish_notice
@@ -85,7 +86,7 @@ CARD_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 
 def _card_field(name: str, **kwargs: Any) -> forms.CharField:
     model_field = card_field(name)
-    return forms.CharField(label=model_field.verbose_name, max_length=model_field.max_length,
+    return forms.CharField(label=capfirst(model_field.verbose_name), max_length=model_field.max_length,
                            required=False, **kwargs)
 
 

@@ -238,7 +238,10 @@ def card_save(*, actor: User, text: CardText, published: bool, photo: IO[bytes] 
                 card.photo = written
             elif remove_photo:
                 card.photo = ""
-            card.save()
+            if card.pk is None:
+                card.save()
+            else:
+                card.save(update_fields=[*CARD_FIELDS, "published", "photo", "updated_at"])
             audit_record(actor=actor, action="change", object_type="notices.wardencard",
                          object_id=card.pk,
                          summary=f"card of {card.display_name} {'shown' if published else 'hidden'}")

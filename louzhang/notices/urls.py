@@ -1,26 +1,10 @@
 """Notice pages (included at the site root): the officers' pages under `notices/`, their card
-under `me/`, the stairwell poster of an area, and the public pages under `p/`."""
+under `me/`, the stairwell poster of an area, and the public pages under `p/` (included after
+the tips' `p/t/` and `p/<code>/tip/`)."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
 from louzhang.notices import views
-
-
-class PlaceCode:
-    """The code of a compound or building in a public address: any segment but the fixed
-    words of the residents' other pages under `p/` (`p/t/`: following a tip; `p/cards/`),
-    which this app's patterns, included first, would otherwise take."""
-
-    regex = r"(?!(?:t|cards)/)[^/]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(PlaceCode, "place")
 
 urlpatterns = [
     path("notices/", views.notice_list, name="notices"),
@@ -32,6 +16,6 @@ urlpatterns = [
     path("me/card/photo.jpg", views.my_card_photo, name="my-card-photo"),
     path("areas/<str:code>/poster/", views.area_poster, name="area-poster"),
     path("p/cards/<int:pk>/photo.jpg", views.card_photo, name="public-card-photo"),
-    path("p/<place:code>/", views.public_area, name="public-area"),
-    path("p/<place:code>/notices/<int:pk>/", views.public_notice_page, name="public-notice"),
+    path("p/<str:code>/", views.public_area, name="public-area"),
+    path("p/<str:code>/notices/<int:pk>/", views.public_notice_page, name="public-notice"),
 ]

@@ -138,7 +138,7 @@ def _detail(request: HttpRequest, notice: Notice, *, decide_form: DecideForm | N
     path = notice.area.path
     pending = notice.state == Notice.State.PENDING
     can_decide = pending and may_approve_notice(user, path, notice.author_id)
-    shares = [(share, qr_svg(share.link)) for share in notice_shares(user, notice)]
+    shares = [(share, qr_svg(share.link, scale=0)) for share in notice_shares(user, notice)]
     return render(request, "notices/detail.html", {
         "n": notice, "deliveries": notice_deliveries(notice), "shares": shares,
         "can_decide": can_decide, "decide_form": decide_form or (DecideForm() if can_decide else None),

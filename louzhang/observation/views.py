@@ -29,8 +29,8 @@ from louzhang.access.areas import access_area
 from louzhang.access.masking import Presented, present
 from louzhang.access.roles import may_observe, may_release
 from louzhang.areas.models import Level
-from louzhang.core.public import Rate, address_of, rate_wait, unlisted
 from louzhang.core.paths import AreaPath
+from louzhang.core.public import Rate, address_of, rate_wait, unlisted
 from louzhang.core.thresholds import fever_threshold
 from louzhang.core.views import forbidden_is_missing
 from louzhang.followups.rules import fired_in_words

@@ -95,8 +95,14 @@ def tip_public(request: HttpRequest, code: str) -> HttpResponse:
             form.data["stamp"] = form.initial["stamp"] = PublicTipForm().initial["stamp"]
         elif form.is_valid():
             wait = tip_posts_wait(address, compound)
-            if wait:
-                return _limited(request, wait)
+            if wait:  # what was typed stays on the page, to send later
+                form.add_error(None, _("Too many tips were sent from this network in a short time. "
+                                       "Please send this one again in %(m)s minutes.") % {"m": max(1, (wait + 59) // 60)})
+                response = render(request, "tips/public_form.html", {
+                    "form": form, "compound": compound, "building": building, "category_help": CATEGORY_HELP,
+                }, status=429)
+                response["Retry-After"] = str(wait)
+                return response
             received = _receive_public(form, compound, building)
             if received is not None:
                 messages.success(request, _("Thank you. Your tip has reached the warden. Keep your tracking code: %(code)s")
