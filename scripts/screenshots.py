@@ -33,6 +33,13 @@ SHOTS = [
     ("health", "/observations/", "health-observations.png"),
     ("health", "{observation}", "health-observation.png"),
     ("", "{link}", "resident-check-in-link.png"),
+    ("", "/p/150202001001001-34/", "resident-building-page.png"),
+    ("", "/p/150202001001001-34/tip/", "resident-tip-form.png"),
+    ("", "{tracked}", "resident-tip-answered.png"),
+    ("warden", "{tip}", "warden-tip.png"),
+    ("warden", "{notice}", "warden-notice.png"),
+    ("warden", "/areas/150202001001001-34/poster/", "warden-poster.png"),
+    ("warden", "/vehicles/鄂A5K2B8/", "warden-vehicle.png"),
 ]
 
 
@@ -103,6 +110,18 @@ def _screening_pages(browser, url: str, logins: dict[str, str]) -> dict[str, str
     return {"round": round_, "observation": observation, "link": link, "visit": visit}
 
 
+def _residents_pages(browser, url: str, logins: dict[str, str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The demo's tip about the Wuhan car (answered and published) and its notice."""
+    context, page = _login(browser, url, "warden", logins["warden"])
+    page.goto(url + "/tips/?show=closed")
+    tip = _first_link(page, "[data-tip] a[href^='/tips/']")
+    page.goto(url + tip)
+    tracked = _first_link(page, "a[href^='/p/t/']")
+    notice = _first_link(page, "[data-outcome] a[href^='/notices/']")
+    context.close()
+    return {"tip": tip, "tracked": tracked, "notice": notice}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8000")
@@ -115,7 +134,8 @@ def main() -> None:
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         followup = _assign_task(browser, args.url, logins["station_xnb"])
         _gate_traffic(browser, args.url, logins["gate"])
-        places = {"followup": followup, **_screening_pages(browser, args.url, logins)}
+        places = {"followup": followup, **_screening_pages(browser, args.url, logins),
+                  **_residents_pages(browser, args.url, logins)}
         for username, path, name in SHOTS:
             if username:
                 context, page = _login(browser, args.url, username, logins[username])

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from louzhang.accounts.models import User
 from louzhang.areas.models import Area
-from louzhang.followups.models import FollowUp
+from louzhang.followups.models import ACTIVE_STATES, FollowUp, State
 from louzhang.followups.services import followup_open, followups_escalate
 from louzhang.notifications.models import Channel, Delivery, DeliveryAttempt
 from louzhang.notifications.services import ChannelError, channel_add, channel_test
@@ -226,6 +226,8 @@ def test_a_follow_up_is_announced_only_where_its_area_and_the_owners_role_match(
     station_group = _channel("webhook", f"{receiver.url}/station-group", roles=("commander",), area=BAOLI)
     _channel("webhook", f"{receiver.url}/fugui-only", roles=("warden",), area=FUGUI_1)
     settings.LOUZHANG_ESCALATE_AFTER_MINUTES = [60]
+    # the demo city's own open follow-ups (a tip waiting for the warden …) would be reminded too
+    FollowUp.objects.filter(state__in=ACTIVE_STATES).update(state=State.CANCELLED, closed_at=timezone.now())
     with time_machine.travel(timezone.now(), tick=True) as clock:
         _fever()
         worker.run()

@@ -32,6 +32,7 @@ from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
 from louzhang.core.images import image_clean, image_store
+from louzhang.core.text import plain_text
 from louzhang.notices.models import Notice, WardenCard
 from louzhang.notifications.models import Delivery
 from louzhang.notifications.services import Recipient, announce, broadcast
@@ -64,7 +65,7 @@ def notice_public_path(notice: Notice, place: Area | None = None) -> str:
 def _check_text(kind: str, title: str, body: str) -> tuple[str, str]:
     if kind not in Notice.Kind.values:
         raise NoticeError(_("Choose what kind of notice this is."))
-    title, body = title.strip(), body.strip()
+    title, body = plain_text(title, multiline=False), plain_text(body)
     if not title:
         raise NoticeError(_("Write a title."))
     if len(title) > TITLE_MAX:
