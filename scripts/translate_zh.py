@@ -1214,6 +1214,7 @@ ZH = {
     "Saved. The card is not shown to residents.": "已保存。名片未向居民公开。",
     "Too many tips were sent from this network in a short time. Please send this one again in %(m)s minutes.": "短时间内从此网络提交的线索过多，请 %(m)s 分钟后再提交（已填写的内容保留在本页）。",
     "Download as a spreadsheet": "下载表格",
+    "Not sure which to pick?": "不确定选哪一类？",
 }
 ZH_PLURAL = {
     "%(n)s notice waits for your approval.": "有 %(n)s 条通知待您审批。",

@@ -22,14 +22,15 @@ MIN_SECONDS_TO_FILL = 3
 FORM_MAX_AGE = 24 * 3600
 _SALT = "louzhang.tips.form"
 
-CATEGORY_HELP = {
-    Category.VEHICLE: _("e.g. a car with Hubei plates parked under a building"),
-    Category.RETURNEE: _("somebody back from a key region who has not registered"),
-    Category.FEVER: _("somebody with fever or a cough who is not staying at home"),
-    Category.GATHERING: _("a dinner, mahjong, a crowd"),
-    Category.RUMOUR: _("something going round a group chat that worries you"),
-    Category.OTHER: _("anything else the warden should know"),
-}
+#: each category in the resident's words, for the form's "not sure which to pick?"
+CATEGORY_HELP = [
+    (Category.VEHICLE.label, _("e.g. a car with Hubei plates parked under a building")),
+    (Category.RETURNEE.label, _("somebody back from a key region who has not registered")),
+    (Category.FEVER.label, _("somebody with fever or a cough who is not staying at home")),
+    (Category.GATHERING.label, _("a dinner, mahjong, a crowd")),
+    (Category.RUMOUR.label, _("something going round a group chat that worries you")),
+    (Category.OTHER.label, _("anything else the warden should know")),
+]
 
 
 def form_stamp() -> str:
