@@ -363,3 +363,5 @@ def test_the_tips_spreadsheet_keeps_formulas_as_text_and_masks_the_reporter(ward
     assert AuditEvent.objects.filter(actor=warden, action="export", object_type="tips.tip").exists()
     theirs = load_workbook(io.BytesIO(web_client(warden_jy).get("/tips/export.xlsx?show=all").content)).active
     assert tip.tracking_code not in [r[0].value for r in theirs.iter_rows(min_row=2)]
+
+

@@ -9,6 +9,7 @@ phone camera takes (a decompression bomb), is refused with a reason.
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from typing import IO
 
@@ -17,6 +18,8 @@ from django.core.files.storage import default_storage
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+logger = logging.getLogger("louzhang.images")
 
 #: a 200-megapixel camera; anything larger is refused before it is decoded
 MAX_PIXELS = 200_000_000
@@ -61,6 +64,17 @@ def image_store(folder: str, content: bytes) -> str:
     """Keep a cleaned picture under the media folder; its path relative to it."""
     name = f"{folder}/{get_random_string(24)}.jpg"
     return default_storage.save(name, ContentFile(content))
+
+
+def image_discard(path: str) -> None:
+    """Remove a kept picture whose record was not stored (or no longer refers to it); a file
+    that cannot be removed is logged, never an error of the caller."""
+    if not path:
+        return
+    try:
+        default_storage.delete(path)
+    except OSError:
+        logger.warning("could not delete the picture %s", path)
 
 
 def image_open(path: str) -> IO[bytes]:

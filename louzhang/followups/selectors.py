@@ -11,7 +11,6 @@ from django.utils import timezone
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import FOLLOWING_UP, may_act_on_followups
 from louzhang.areas.models import Level
-from louzhang.core.paths import AreaPath
 from louzhang.followups.models import ACTIVE_STATES, FollowUp, FollowUpEvent
 
 
@@ -19,12 +18,7 @@ def followups_visible(user: Any) -> QuerySet[FollowUp]:
     """The follow-ups of the user's jurisdiction; and those of a whole compound the user holds
     a part of (a visitor's fever at its gate, a car bound for it: every warden of its buildings
     is told of them, and one of them owns them); and any the user owns."""
-    jurisdiction = jurisdiction_for(user, roles=FOLLOWING_UP)
-    compounds = {AreaPath(p).ancestor(Level.COMPOUND) for p in jurisdiction.paths
-                 if AreaPath(p).depth > Level.COMPOUND}
-    visible = jurisdiction.q("area__path")
-    if compounds:
-        visible |= Q(area__path__in=compounds)
+    visible = jurisdiction_for(user, roles=FOLLOWING_UP).q_in_reach("area__path", Level.COMPOUND)
     if getattr(user, "is_authenticated", False):
         visible |= Q(owner_id=user.pk)
     return FollowUp.objects.select_related("area", "owner").filter(visible)

@@ -9,12 +9,10 @@ conditional updates: two commanders approving at once, one wins.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import IO
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -31,13 +29,11 @@ from louzhang.access.roles import (
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
-from louzhang.core.images import image_clean, image_store
+from louzhang.core.images import image_clean, image_discard, image_store
 from louzhang.core.text import plain_text
 from louzhang.notices.models import Notice, WardenCard
 from louzhang.notifications.models import Delivery
 from louzhang.notifications.services import Recipient, announce, broadcast
-
-logger = logging.getLogger("louzhang.notices")
 
 TITLE_MAX = 80
 BODY_MAX = 2000
@@ -247,16 +243,9 @@ def card_save(*, actor: User, text: CardText, published: bool, photo: IO[bytes] 
                          object_id=card.pk,
                          summary=f"card of {card.display_name} {'shown' if published else 'hidden'}")
             if old_photo and old_photo != card.photo:
-                transaction.on_commit(lambda: _delete_photo(old_photo))
+                transaction.on_commit(lambda: image_discard(old_photo))
     except BaseException:
         if written:  # nothing refers to it
-            _delete_photo(written)
+            image_discard(written)
         raise
     return card
-
-
-def _delete_photo(path: str) -> None:
-    try:
-        default_storage.delete(path)
-    except OSError:
-        logger.warning("could not delete the old card photo %s", path)

@@ -127,13 +127,7 @@ def announce(
             mentions = sorted({u.phone for u in served.values() if u.phone}) if transport.mentions else []
             deliveries.append(Delivery(channel=channel, about=about, enqueued_at=now,
                                        message={**base, "mentions": mentions}))
-    created = Delivery.objects.bulk_create(deliveries)
-    ids = [d.pk for d in created if d.pk is not None]
-    if len(ids) != len(created):  # a backend that does not return ids from bulk inserts
-        ids = list(Delivery.objects.filter(uid__in=[d.uid for d in created]).values_list("id", flat=True))
-    if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
-    return created
+    return _queue(deliveries)
 
 
 def broadcast(*, area: Area, title: str, text: str, link: str = "", about: str = "") -> list[Delivery]:
@@ -155,6 +149,11 @@ def broadcast(*, area: Area, title: str, text: str, link: str = "", about: str =
         for channel in channels
         if channel.serves(RESIDENTS) and not TRANSPORTS[channel.kind].per_recipient
     ]
+    return _queue(deliveries)
+
+
+def _queue(deliveries: list[Delivery]) -> list[Delivery]:
+    """Write `deliveries` to the outbox in the caller's transaction; sent after it commits."""
     created = Delivery.objects.bulk_create(deliveries)
     ids = [d.pk for d in created if d.pk is not None]
     if len(ids) != len(created):  # a backend that does not return ids from bulk inserts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from louzhang.access.jurisdiction import jurisdiction_for
@@ -13,7 +13,6 @@ from louzhang.access.roles import ACTING_ON_FOLLOWUPS, FOLLOWING_UP
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
-from louzhang.core.paths import AreaPath
 from louzhang.core.personal import Kind, mask
 from louzhang.followups.models import FollowUp
 from louzhang.tips.models import OPEN_STATUSES, Status, Tip, TipEvent
@@ -23,12 +22,7 @@ from louzhang.tips.services import tip_followup, tracking_code_normalise
 def tips_visible(user: Any) -> QuerySet[Tip]:
     """The tips of the user's jurisdiction, and those about a whole compound the user holds a
     part of (every warden of its buildings is told of them, as of its follow-ups)."""
-    jurisdiction = jurisdiction_for(user, roles=FOLLOWING_UP)
-    compounds = {AreaPath(p).ancestor(Level.COMPOUND) for p in jurisdiction.paths
-                 if AreaPath(p).depth > Level.COMPOUND}
-    visible = jurisdiction.q("area__path")
-    if compounds:
-        visible |= Q(area__path__in=compounds)
+    visible = jurisdiction_for(user, roles=FOLLOWING_UP).q_in_reach("area__path", Level.COMPOUND)
     return Tip.objects.select_related("area").filter(visible)
 
 
@@ -113,11 +107,7 @@ def tip_places(user: Any) -> list[Area]:
     jurisdiction = jurisdiction_for(user, roles=ACTING_ON_FOLLOWUPS)
     if jurisdiction.is_empty:
         return []
-    compounds = {AreaPath(p).ancestor(Level.COMPOUND) for p in jurisdiction.paths
-                 if AreaPath(p).depth > Level.COMPOUND}
-    held = jurisdiction.q("path")
-    if compounds:
-        held |= Q(path__in=compounds)
+    held = jurisdiction.q_in_reach("path", Level.COMPOUND)
     places = Area.objects.select_related("parent").filter(held, level__in=[Level.COMPOUND, Level.BUILDING])
     if places.count() > MAX_PLACES:
         places = places.filter(level=Level.COMPOUND)

@@ -22,7 +22,7 @@ from louzhang.access.roles import ACTING_ON_FOLLOWUPS
 from louzhang.accounts.models import User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
-from louzhang.core.images import image_store
+from louzhang.core.images import image_discard, image_store
 from louzhang.core.public import Rate, rate_wait
 from louzhang.core.text import plain_text
 from louzhang.followups.models import ACTIVE_STATES, FollowUp
@@ -32,7 +32,7 @@ from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.phones import normalise_phone
 from louzhang.identifiers.plates import parse_plate
 from louzhang.notices.models import Notice
-from louzhang.notices.services import notice_publish
+from louzhang.notices.services import NoticeError, notice_publish
 from louzhang.tips.models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -174,6 +174,15 @@ def tip_receive(data: TipIn, *, source: str, entered_by: User | None = None,
     elif source not in (Source.WEB, Source.API):
         raise TipError("source", _("A tip taken by an officer names the officer."))
     photo = image_store("tips", data.photo) if data.photo else ""
+    try:
+        return _store(data, photo, source=source, entered_by=entered_by, received_at=received_at)
+    except BaseException:
+        image_discard(photo)  # nothing half-written: no picture without its tip
+        raise
+
+
+def _store(data: TipIn, photo: str, *, source: str, entered_by: User | None,
+           received_at: datetime | None) -> Received:
     for _attempt in range(5):
         code = tracking_code_new()
         try:
@@ -280,8 +289,14 @@ def tip_publish(*, tip: Tip, actor: User, title: str = "") -> Notice:
     title = plain_text(title, multiline=False)[:80] or _("Outcome of a tip: %(what)s") % {
         "what": Category(tip.category).label}
     with transaction.atomic():
-        notice = notice_publish(actor=actor, area=compound, kind=Notice.Kind.TIP_OUTCOME,
-                                title=title, body=tip.outcome, about=f"tip:{tip.pk}")
+        try:
+            notice = notice_publish(actor=actor, area=compound, kind=Notice.Kind.TIP_OUTCOME,
+                                    title=title, body=tip.outcome, about=f"tip:{tip.pk}")
+        except NoticeError as exc:
+            raise TipError("publish", str(exc)) from None
+        except PermissionDenied:
+            raise TipError("publish", _("You may not publish notices for %(compound)s; close the tip "
+                                        "without publishing, or ask its warden.") % {"compound": compound.name}) from None
         if not Tip.objects.filter(pk=tip.pk, notice__isnull=True).update(notice=notice):
             raise TipError("", _("The outcome of this tip was published already."))
         TipEvent.objects.create(tip=tip, kind=TipEvent.Kind.PUBLISHED, actor=actor, note=title)
