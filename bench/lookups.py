@@ -10,7 +10,9 @@ random residents and cars of the city:
 - find a resident by ID number, by phone, by full name (`find_residents`, scoped, masked by the
   page's `present`) as the city commander and as the warden of the resident's building;
 - `GET /api/v1/vehicles/{plate}` through the whole Django stack (in-process client: server time,
-  no network), as the city commander;
+  no network), as the city commander; the registry's answer a vehicle tip shows
+  (`vehicle_record`: the car, its owner masked and audited, its checkpoint history) and the car's
+  page `/vehicles/{plate}/`;
 - a household page `GET /areas/{household}/` as its warden;
 
 each beside the same row fetched by a bare `SELECT … WHERE <unique key> = %s`.
@@ -121,6 +123,20 @@ def main() -> None:
         return response
 
     rows.append(("GET /api/v1/vehicles/{plate} (whole stack)", api_plate, bare_plate))
+    from louzhang.checkpoints.selectors import vehicle_record
+
+    rows.append(("a tip's registry answer (vehicle_record)", lambda: vehicle_record(commander, next_plate()),
+                 bare_plate))
+    car_pages = Client()
+    car_pages.handler = api.handler
+    car_pages.force_login(commander, backend="django.contrib.auth.backends.ModelBackend")
+
+    def car_page() -> object:
+        response = car_pages.get(f"/vehicles/{next_plate()}/")
+        assert response.status_code == 200, response.status_code
+        return response
+
+    rows.append(("car page /vehicles/{plate}/ (whole stack)", car_page, bare_plate))
     pages: dict[int, Client] = {}
     for person in people:  # logged in beforehand: a session per warden, as on their phones
         warden = warden_of(person)

@@ -317,6 +317,11 @@ def test_public_pages_are_chinese_unlisted_and_never_cached() -> None:
     form = client.get(f"/p/{BAOLI_34}/tip/")
     assert form.status_code == 200 and "反映情况" in form.content.decode()
     assert form["X-Robots-Tag"].startswith("noindex") and "no-cache" in form["Cache-Control"]
+    for page in (form, client.get(f"/p/{BAOLI_34}/"), client.get("/p/t/")):
+        html = page.content.decode()
+        # one small request on a poor connection: no script, no stylesheet or picture from anywhere
+        assert len(page.content) < 16_000, len(page.content)
+        assert "<script" not in html and 'rel="stylesheet"' not in html and "http://" not in html
     assert client.get("/p/t/").status_code == 200
     assert client.get(f"/p/{BAOLI}-34-1-0302/tip/").status_code == 404  # a household is no public place
     assert client.get("/p/150202/tip/").status_code == 404
