@@ -48,6 +48,8 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 from louzhang.api.areas import router as areas_router  # noqa: E402
 from louzhang.checkpoints.api import router as checkpoints_router  # noqa: E402
+from louzhang.disinfection.api import router as disinfection_router  # noqa: E402
+from louzhang.duty.api import router as duty_router  # noqa: E402
 from louzhang.gates.api import router as gates_router  # noqa: E402
 from louzhang.observation.api import router as observation_router  # noqa: E402
 from louzhang.registry.api import router as registry_router  # noqa: E402
@@ -61,3 +63,5 @@ api.add_router("/", checkpoints_router)
 api.add_router("/", screening_router)
 api.add_router("/", observation_router)
 api.add_router("/", tips_router)
+api.add_router("/", duty_router)
+api.add_router("/", disinfection_router)
