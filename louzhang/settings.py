@@ -297,6 +297,8 @@ except ValueError:
     raise ConfigurationError(
         "LOUZHANG_CHECK_IN_EVENING_DEADLINE must be a time between 12:00 and 23:59, as HH:MM, "
         f"not {LOUZHANG_CHECK_IN_EVENING_DEADLINE!r}") from None
+#: a shift planned longer than this many hours is flagged on the roster before it starts
+LOUZHANG_MAX_SHIFT_HOURS = env_int("LOUZHANG_MAX_SHIFT_HOURS", 12, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -7,16 +7,22 @@ grants go through `holdings`:
 
 - what may this user see — the holdings of one user's grants (`access.jurisdiction`);
 - who holds a role over this area — the holdings at the area's ancestry (`access.holders`).
+
+Only grants in force count: a grant may hold for a time only (`Grant.starts_at`/`ends_at`, an
+officer reassigned to a station for seven days), and outside its window it gives nothing — no
+page, no API call, no follow-up. `holdings` applies the window itself, at the current time, so
+no reader of grants can forget it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import F, IntegerField, Q, QuerySet, Value
 
-from louzhang.accounts.models import Grant
+from louzhang.accounts.models import Grant, in_force
 from louzhang.areas.models import Level, PoliceUnit
 from louzhang.core.paths import AreaPath
 
@@ -40,14 +46,15 @@ _COLUMNS = ("pk", "user_id", "role", "held", "held_level", "direct")
 
 
 def holdings(grants: QuerySet[Grant], *, at: Iterable[str] | None = None,
-             below: Iterable[str] = ()) -> list[Holding]:
-    """Where each of `grants` is held.
+             below: Iterable[str] = (), when: datetime | None = None) -> list[Holding]:
+    """Where each of `grants` in force `when` (now) is held.
 
     Without `at`: every area they are held over — one query (a second only when some of the
     grants are a police unit's). With `at`: only holdings of exactly those paths, and (for
     `below`, paths of compounds) area grants anywhere beneath them — a batch asks once for a
     compound what each of its households would ask; one query.
     """
+    grants = grants.filter(in_force(when))
     if at is None:
         rows = list(grants.values_list("pk", "user_id", "role", "area__path", "area__level", "police_unit_id"))
         found = [Holding(pk, user_id, role, AreaPath(path), level, True)

@@ -49,6 +49,9 @@ def _ancestry(area: Area) -> list[str]:
 
 
 def _read_holders(exact: list[str], compounds: list[str]) -> Iterator[tuple[str, Holder]]:
+    """Holders at the `exact` paths and by an area grant below the `compounds`: active users'
+    grants in force now (`holdings` applies each grant's window), so a reassigned officer
+    is told of a follow-up only while the reassignment lasts."""
     found = holdings(Grant.objects.filter(user__is_active=True), at=exact, below=compounds)
     users = User.objects.in_bulk({h.user_id for h in found})
     for holding in found:
@@ -182,8 +185,19 @@ def compound_owner(area: Area) -> Responsible:
     return owner_for(area)
 
 
+def commander_owner(area: Area) -> Responsible:
+    """The nearest commander over `area` — for a station's community, the station commander
+    (所长): who answers for the station's own people (an officer not back on post after a
+    recall). Nobody when no commander holds the area."""
+    tiers = commander_tiers(area)
+    if tiers:
+        return Responsible(tiers[0][0], Role.COMMANDER)
+    return Responsible(None, "")
+
+
 #: how a rule says who owns the follow-up it opens (`followups.rules.OpenFollowUp.owner_from`)
-OWNERS = {"area": owner_for, "health": health_owner, "compound": compound_owner}
+OWNERS = {"area": owner_for, "health": health_owner, "compound": compound_owner,
+          "commander": commander_owner}
 
 
 def owner_by(how: str, area: Area) -> Responsible:

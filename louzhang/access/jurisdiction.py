@@ -105,9 +105,10 @@ def _granted_paths(user: Any, roles: tuple[str, ...] | None) -> list[str]:
 
 
 def _grants(user: Any) -> list[tuple[str, str]]:
-    """(role, area path) of every grant of the user, read once per request: a page asks for
-    the jurisdiction of several role sets (who sees what in full, who may act …). Kept under
-    an `_lz_` key of the user, which `accounts.services.forget_grants` drops."""
+    """(role, area path) of every grant of the user in force now (`holdings` leaves out a grant
+    before its start or after its end), read once per request: a page asks for the
+    jurisdiction of several role sets (who sees what in full, who may act …). Kept under an
+    `_lz_` key of the user, which `accounts.services.forget_grants` drops."""
     cached: list[tuple[str, str]] | None = user.__dict__.get("_lz_grants")
     if cached is None:
         cached = [(h.role, h.path) for h in holdings(Grant.objects.filter(user=user))]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.areas.models import Area, PoliceUnit
@@ -39,11 +42,29 @@ class User(AbstractUser):
         return self.display_name or self.username
 
 
+def in_force(at: datetime | None = None) -> models.Q:
+    """Grants in force at `at` (now): started (or without a start) and not yet ended (or
+    without an end). A grant outside its window gives nothing."""
+    at = at or timezone.now()
+    return (models.Q(starts_at__isnull=True) | models.Q(starts_at__lte=at)) & (
+        models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=at))
+
+
+class GrantQuerySet(models.QuerySet["Grant"]):
+    def in_force(self, at: datetime | None = None) -> GrantQuerySet:
+        return self.filter(in_force(at))
+
+
 class Grant(models.Model):
     """A role held over an area, or over a police unit's beat (a station's communities).
 
     Grants are many per user: a warden is typically warden of several buildings in several
     compounds. What a user may see is the union of the subtrees of their grants.
+
+    A grant may hold for a time only, from `starts_at` until `ends_at` (an officer reassigned
+    to a station for seven days, 下沉); without them it holds from when it is made until it is
+    removed. Only an open-ended grant is unique per user, role and area (or unit): an officer
+    reassigned to the same station twice holds two grants, one after the other.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
@@ -54,7 +75,13 @@ class Grant(models.Model):
     police_unit = models.ForeignKey(
         PoliceUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
     )
+    #: held from (none: from when it is made)
+    starts_at = models.DateTimeField(_("from"), null=True, blank=True)
+    #: held until, not including (none: until removed)
+    ends_at = models.DateTimeField(_("until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GrantQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("grant")
@@ -67,13 +94,22 @@ class Grant(models.Model):
                 ),
                 name="grant_area_xor_unit",
             ),
+            # an empty window (a reassignment cancelled before it started) holds nothing
+            models.CheckConstraint(
+                condition=(
+                    models.Q(starts_at__isnull=True) | models.Q(ends_at__isnull=True)
+                    | models.Q(ends_at__gte=models.F("starts_at"))
+                ),
+                name="grant_window_ordered",
+            ),
             models.UniqueConstraint(
                 fields=["user", "role", "area"], name="grant_unique_area",
-                condition=models.Q(area__isnull=False),
+                condition=models.Q(area__isnull=False, starts_at__isnull=True, ends_at__isnull=True),
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "police_unit"], name="grant_unique_unit",
-                condition=models.Q(police_unit__isnull=False),
+                condition=models.Q(police_unit__isnull=False, starts_at__isnull=True,
+                                   ends_at__isnull=True),
             ),
         ]
         indexes = [models.Index(fields=["role", "area"], name="grant_role_area")]

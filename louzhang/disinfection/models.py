@@ -61,6 +61,8 @@ class DisinfectionPlan(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                    blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+    #: in force since: set each time the plan is set; its deadlines before this are not looked at
+    since = models.DateTimeField(default=timezone.now)
 
     jurisdiction_path = "unit__path"
 
@@ -99,3 +101,52 @@ class Disinfection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineLook(models.Model):
+    """A deadline of the day (12:00, 20:00 …, `LOUZHANG_DISINFECTION_DEADLINES`) the sweep has
+    looked at, for every unit with a plan at once: each deadline is looked at once."""
+
+    deadline = models.DateTimeField(unique=True)
+    looked_at = models.DateTimeField(default=timezone.now)
+    #: units found short of their plan
+    missed = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.deadline:%Y-%m-%d %H:%M}"
+
+
+class MissedRound(models.Model):
+    """A unit short of its plan at a deadline: fewer rounds logged that day than were due by
+    then. Its representatives are reminded (in their inbox, when they have a log-in); after
+    `LOUZHANG_DISINFECTION_WARDEN_AFTER_MINUTES` still nothing logged, the unit's warden gets a
+    follow-up. A disinfection logged meanwhile settles it."""
+
+    unit = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    #: rounds due by the deadline
+    round = models.PositiveSmallIntegerField()
+    deadline = models.DateTimeField()
+    #: rounds logged that day when the sweep found it short
+    done = models.PositiveSmallIntegerField(default=0)
+    found_at = models.DateTimeField(default=timezone.now)
+    #: representatives reminded in their inbox (0: nobody could be reminded electronically)
+    reminded = models.PositiveSmallIntegerField(default=0)
+    #: what the reminder did, in words (kept as said: "nobody could be reminded electronically")
+    reminder_note = models.CharField(max_length=200, blank=True)
+    #: when the warden's follow-up is due to open, unless a disinfection is logged first
+    warden_due_at = models.DateTimeField()
+    warden_told_at = models.DateTimeField(null=True, blank=True)
+    followup = models.ForeignKey("followups.FollowUp", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="+")
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    jurisdiction_path = "unit__path"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "day", "round"], name="missed_round_once")]
+        indexes = [models.Index(fields=["warden_due_at"], name="missed_round_warden_due",
+                                condition=Q(warden_told_at__isnull=True, settled_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day} ×{self.round}"

@@ -6,3 +6,6 @@ class DutyConfig(AppConfig):
     name = "louzhang.duty"
     label = "duty"
     verbose_name = _("People on post")
+
+    def ready(self) -> None:
+        from louzhang.duty import periodic, rules  # noqa: F401  (registers the recall rule and its sweep)

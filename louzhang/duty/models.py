@@ -150,6 +150,9 @@ class Reassignment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    #: the time-bounded grant that goes with it (`duty.reassignments`): same window, ended on cancel
+    grant = models.OneToOneField("accounts.Grant", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
 
     class Meta:
         verbose_name = _("reassignment")

@@ -1,3 +1,7 @@
+"""`louzhang import KIND FILE`: residents and vehicles (the registry's importers) and officers
+(`duty.importing`). It lives with the entry points because it reaches more than one floor of the
+house: the registry below, people on post above it."""
+
 from __future__ import annotations
 
 import json
@@ -9,15 +13,16 @@ from django.core.management.base import CommandError, CommandParser
 
 from louzhang.accounts.models import User
 from louzhang.core.commands import LouzhangCommand
+from louzhang.duty.importing import import_officers
 from louzhang.registry.importing.engine import ImportFileError
 from louzhang.registry.importing.residents import import_residents
 from louzhang.registry.importing.vehicles import import_vehicles
 
-IMPORTERS = {"residents": import_residents, "vehicles": import_vehicles}
+IMPORTERS = {"residents": import_residents, "vehicles": import_vehicles, "officers": import_officers}
 
 
 class Command(LouzhangCommand):
-    help = "Import from CSV or XLSX: `louzhang import residents|vehicles FILE [--rejects PATH] [--json]`."
+    help = "Import from CSV or XLSX: `louzhang import residents|vehicles|officers FILE [--rejects PATH] [--json]`."
 
     def arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=sorted(IMPORTERS))
@@ -25,7 +30,7 @@ class Command(LouzhangCommand):
         parser.add_argument("--rejects", type=Path, default=None,
                             help="where to write the rejected rows (default: FILE-rejects.csv)")
         parser.add_argument("--compound", default=None,
-                            help="compound code for a file without a 小区 column")
+                            help="compound code for a file without a 小区 column (residents, vehicles)")
         parser.add_argument("--as", dest="as_user", default=None, metavar="USERNAME",
                             help="import with that user's jurisdiction (rows outside it are rejected)")
         parser.add_argument("--json", action="store_true",
