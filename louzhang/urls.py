@@ -57,6 +57,7 @@ urlpatterns = [
     path("", include("louzhang.screening.urls")),
     path("", include("louzhang.observation.urls")),
     path("", include("louzhang.duty.urls")),
+    path("", include("louzhang.duty.rosters_urls")),
     path("", include("louzhang.disinfection.urls")),
     path("", include("louzhang.tips.urls")),  # before notices: /p/t/ is tips', /p/<code>/ the compound's
     path("", include("louzhang.notices.urls")),

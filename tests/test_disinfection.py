@@ -421,6 +421,20 @@ def test_the_coverage_puts_overdue_units_first_with_totals_per_compound(warden_j
     assert re.search(r'data-total="overdue" class="overdue">[^<]*<br><strong>11<', totals)
 
 
+def test_a_commander_sees_totals_per_compound_and_a_warden_starts_at_their_compound(
+    commander: User, warden_jy: User,
+) -> None:
+    with time_machine.travel(_at(3, 12, 30), tick=False):
+        assert plans_set(actor=commander, area=Area.objects.get(code=FUGUI), areas=PLAN, times_per_day=1) == 24
+        html = web_client(commander).get("/disinfection/?area=150207").content.decode()  # 九原区
+    assert f'data-compound="{FUGUI}"' in html and "data-unit=" not in html  # totals, no unit rows
+    totals = html[html.index(f'data-compound="{FUGUI}"'):]
+    assert re.search(r'data-total="units">[^<]*<br><strong>24<', totals)  # all 12 buildings
+    assert re.search(r'data-total="overdue" class="overdue">[^<]*<br><strong>24<', totals)
+    start = web_client(warden_jy).get("/disinfection/")
+    assert start.status_code == 302 and start["Location"] == f"/disinfection/?area={FUGUI}"
+
+
 def test_the_coverage_page_reads_the_same_number_of_queries_with_more_rounds(
     warden_jy: User, django_assert_max_num_queries: Any,
 ) -> None:

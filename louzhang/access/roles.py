@@ -45,7 +45,7 @@ def roles_of(user: Any) -> set[str]:
         return set()
     cache: set[str] | None = user.__dict__.get("_lz_roles")
     if cache is None:
-        cache = set(user.grants.values_list("role", flat=True))
+        cache = set(user.grants.in_force().values_list("role", flat=True))
         user.__dict__["_lz_roles"] = cache
     return cache
 

@@ -107,9 +107,10 @@ def grant_role(*, user: User, role: str, scope: Area | PoliceUnit, actor: Any = 
     if role not in Role.values:
         raise AccountError(f"unknown role {role!r}")
     if isinstance(scope, Area):
-        grant, _ = Grant.objects.get_or_create(user=user, role=role, area=scope)
+        grant, _ = Grant.objects.get_or_create(user=user, role=role, area=scope, starts_at=None, ends_at=None)
     else:
-        grant, _ = Grant.objects.get_or_create(user=user, role=role, police_unit=scope)
+        grant, _ = Grant.objects.get_or_create(user=user, role=role, police_unit=scope, starts_at=None,
+                                               ends_at=None)
     forget_grants(user)
     return grant
 

@@ -205,7 +205,7 @@ def unit_today(unit: Area, now: datetime | None = None) -> Today:
     start, end = day_bounds(timezone.localtime(now).date())
     counted = Disinfection.objects.filter(unit=unit, at__gte=start, at__lt=end).aggregate(
         n=Count("id"), last=Max("at"))
-    last = counted["last"] or Disinfection.objects.filter(unit=unit).aggregate(last=Max("at"))["last"]
+    last = counted["last"] or Disinfection.objects.filter(unit=unit, at__lt=end).aggregate(last=Max("at"))["last"]
     return _today(plan_of(unit), counted["n"], last, now)
 
 
@@ -250,7 +250,7 @@ def disinfection_coverage(user: Any, area: Area, now: datetime | None = None) ->
     start, end = day_bounds(timezone.localtime(now).date())
     today = dict(Disinfection.objects.filter(unit_id__in=ids, at__gte=start, at__lt=end)
                  .values("unit_id").annotate(n=Count("id")).values_list("unit_id", "n"))
-    last = dict(Disinfection.objects.filter(unit_id__in=ids).values("unit_id")
+    last = dict(Disinfection.objects.filter(unit_id__in=ids, at__lt=end).values("unit_id")
                 .annotate(last=Max("at")).values_list("unit_id", "last"))
     compounds = {a.path: a for a in Area.objects.filter(
         path__in={AreaPath(u.path).ancestor(Level.COMPOUND) for u in units})}

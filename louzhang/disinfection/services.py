@@ -495,7 +495,7 @@ def _tell_wardens(now: datetime, found: dict[str, int]) -> None:
     with transaction.atomic():
         for row in rows:
             start, end = day_bounds(row.day)
-            logged = Disinfection.objects.filter(unit=row.unit)
+            logged = Disinfection.objects.filter(unit=row.unit, at__lte=now)
             if (logged.filter(at__gte=row.deadline).exists()
                     or logged.filter(at__gte=start, at__lt=end).count() >= row.round):
                 if MissedRound.objects.filter(pk=row.pk, settled_at__isnull=True).update(settled_at=now):

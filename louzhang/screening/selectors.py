@@ -211,7 +211,7 @@ def coverage_by_warden(user: Any, round_: Round, area: Area, units: Units | None
     per_building = _summed(units if units is not None else _per_unit(user, round_, within), Level.BUILDING)
     # the wardens holding those buildings, or the compounds above them
     compounds = {AreaPath(p).ancestor(Level.COMPOUND) for p in per_building}
-    grants = (Grant.objects.filter(role=Role.WARDEN, user__is_active=True)
+    grants = (Grant.objects.in_force().filter(role=Role.WARDEN, user__is_active=True)
               .filter(Q(area__path__in=compounds) | Q(area__level=Level.BUILDING, area__path__subtree=within))
               .select_related("user").values_list("user_id", "user__display_name", "user__username", "area__path"))
     in_compound: dict[str, list[str]] = defaultdict(list)
