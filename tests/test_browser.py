@@ -428,3 +428,61 @@ def test_a_resident_reports_the_wuhan_car_and_the_warden_answers_the_whole_compo
         resident_context.close()
         warden_context.close()
         receiver.close()
+
+
+def test_a_station_raises_level_one_and_its_commander_reports_back_on_post(server: Served, phone: Any) -> None:
+    """库都尔派出所 raises its town's community to level one; the station's officers are recalled;
+    孟庆国 (the station commander, an officer too) taps 收到 and 已到岗 on the phone, and the
+    station's on-post count goes up by one."""
+    log_in(phone, server, "station_kde")
+    phone.goto(server.url + "/officers/")
+    phone.locator("[data-officer='150782101'] a").click()  # 孟庆国 himself, going off duty at night
+    phone.select_option("#status", "off_duty")
+    phone.get_by_role("button", name="保存").click()
+    assert phone.locator("h1 [data-field=status]").inner_text() == "休班"
+    phone.goto(server.url + "/on-post/?area=150782101001")
+    before = int(phone.locator("[data-rate] [data-on-post]").inner_text())
+    phone.select_option("#level", "1")
+    phone.fill("#hours", "12")
+    phone.get_by_role("button", name="设置响应级别").click()
+    assert "召回" in phone.locator("main").inner_text()
+    phone.goto(server.url + "/me/recall/")
+    phone.get_by_role("button", name="收到").click()
+    phone.get_by_role("button", name="已到岗").click()
+    assert phone.locator("[data-recall] [data-state=on_post]").count() == 1
+    phone.goto(server.url + "/on-post/?area=150782101001")
+    assert int(phone.locator("[data-rate] [data-on-post]").inner_text()) == before + 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_unit_representative_of_fugui_logs_a_disinfection_and_the_warden_sees_it(
+    server: Served, browser: Any,
+) -> None:
+    """A unit of 富贵佳园 not yet disinfected today: its warden hands the representative's
+    personal link over; the representative taps 已消杀 on their phone (no log-in); the warden's
+    coverage shows the round."""
+    warden_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    rep_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    try:
+        warden = warden_context.new_page()
+        log_in(warden, server, "warden_jy")
+        warden.goto(server.url + "/disinfection/?area=150207001001001")
+        unit = warden.locator("[data-unit]:has([data-done='0'])").first  # not yet done today
+        code = unit.get_attribute("data-unit")
+        done_before = int(unit.locator("[data-done]").get_attribute("data-done"))
+        warden.goto(server.url + f"/disinfection/units/{code}/")
+        link = warden.locator("[data-link]").first.input_value()
+        assert "/d/" in link
+
+        rep = rep_context.new_page()
+        rep.goto(server.url + link[link.index("/d/"):])
+        assert "单元消杀" in rep.locator("h1").inner_text()
+        rep.get_by_role("button", name="已消杀").click()
+        assert rep.locator(".messages").count() == 1
+
+        warden.goto(server.url + "/disinfection/?area=150207001001001")
+        row = warden.locator(f"[data-unit='{code}']")
+        assert int(row.locator("[data-done]").get_attribute("data-done")) == done_before + 1
+    finally:
+        warden_context.close()
+        rep_context.close()

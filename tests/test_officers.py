@@ -205,6 +205,7 @@ def test_the_station_commander_sets_a_status_with_history_and_audit(station_kde:
     demo_duty()
     officer = Officer.objects.get(badge_number="150782103")
     client = web_client(station_kde)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # its messages are matched in English
     page = client.get(f"/officers/{officer.pk}/")
     assert page.status_code == 200 and "13904701103" in page.content.decode()  # the commander calls them
     response = client.post(f"/officers/{officer.pk}/status", {"status": DutyStatus.ISOLATED, "reason": "密接，居家隔离"})
@@ -222,4 +223,4 @@ def test_the_station_commander_sets_a_status_with_history_and_audit(station_kde:
     history = client.get(f"/officers/{officer.pk}/").content.decode()
     assert "密接，居家隔离" in history
     bad = client.post(f"/officers/{officer.pk}/status", {"status": "flying"})
-    assert bad.status_code == 400 and Officer.objects.get(pk=officer.pk).status == DutyStatus.ISOLATED
+    assert bad.status_code == 422 and Officer.objects.get(pk=officer.pk).status == DutyStatus.ISOLATED

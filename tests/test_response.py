@@ -53,6 +53,8 @@ def kde(db: object) -> dict[str, Officer]:
     on leave, one auxiliary officer sick. The community officer and the 教导员 have log-ins of
     their own (named by their badge numbers)."""
     demo_duty()
+    # the other units of 牙克石市 (the branch's own staff, 胜利派出所) are on post: not recalled
+    Officer.objects.filter(unit__area__code=YAKESHI).exclude(unit__code=KDE).update(status=DutyStatus.ON_POST)
     with time_machine.travel(_at(24, 18), tick=False):
         for badge, status in ((SUOZHANG, DutyStatus.OFF_DUTY), (JIAODAOYUAN, DutyStatus.ON_LEAVE),
                               (SHEQU, DutyStatus.OFF_DUTY), (SICK, DutyStatus.SICK),
@@ -119,13 +121,16 @@ def test_the_story_two_back_one_late_then_the_level_is_lowered(
     recall = {r.officer.badge_number: r for r in Recall.objects.filter(response=response).select_related("officer")}
     # the 所长 taps 收到, then 已到岗 — twice: it counts once
     suozhang = web_client(station_kde)
+    suozhang.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # its messages are matched in English
     with time_machine.travel(_at(25, 11), tick=False):
         page = suozhang.get("/me/recall/")
         assert page.status_code == 200 and f'data-recall="{recall[SUOZHANG].pk}"' in page.content.decode()
         assert suozhang.post(f"/me/recall/{recall[SUOZHANG].pk}/acknowledge").status_code == 302
     with time_machine.travel(_at(25, 12), tick=False):
-        for _ in range(2):
-            assert suozhang.post(f"/me/recall/{recall[SUOZHANG].pk}/on-post").status_code == 302
+        assert suozhang.post(f"/me/recall/{recall[SUOZHANG].pk}/on-post").status_code == 302
+    with time_machine.travel(_at(25, 12) + timedelta(minutes=5), tick=False):
+        again = suozhang.post(f"/me/recall/{recall[SUOZHANG].pk}/on-post", follow=True)
+    assert [str(m) for m in again.context["messages"]][-1] == "You had reported on post already."
     answered = Recall.objects.get(pk=recall[SUOZHANG].pk)
     assert answered.acknowledged_at == _at(25, 11) and answered.on_post_at == _at(25, 12)
     assert officer(SUOZHANG).status == DutyStatus.ON_POST and officer(SUOZHANG).status_since == _at(25, 12)
@@ -138,10 +143,15 @@ def test_the_story_two_back_one_late_then_the_level_is_lowered(
         assert web_client(shequ).post(f"/me/recall/{recall[SHEQU].pk}/on-post").status_code == 302
     # another's recall is not theirs to answer
     assert web_client(shequ).post(f"/me/recall/{recall[JIAODAOYUAN].pk}/on-post").status_code == 404
-    # two of five on post
+    # two of the station's five on post, on the station commander's phone and through the API
     with time_machine.travel(_at(25, 16), tick=False):
-        rate = api_for(yks_commander).get("/on-post", area=YAKESHI).json()
-    assert (rate["officers"], rate["on_post"], rate["rate"]) == (5, 2, 0.4)
+        rate = api_for(station_kde).get("/on-post", area=YAKESHI).json()
+        page = suozhang.get("/on-post/", {"area": YAKESHI}).content.decode()
+        district = api_for(yks_commander).get("/on-post", area=YAKESHI).json()
+    assert (rate["officers"], rate["on_post"], rate["rate"], rate["recalled"]) == (5, 2, 0.4, 2)
+    assert "data-on-post>2<" in page and "data-officers>5<" in page and "40%" in page
+    [station] = [i for i in district["items"] if i["area"] == KDE]
+    assert (station["officers"], station["on_post"], station["rate"], station["recalled"]) == (5, 2, 0.4, 2)
     # the due time passes: the 教导员 is not back; the sweep gives the station commander a follow-up
     with time_machine.travel(_at(25, 21), tick=False):
         assert recalls_sweep()["overdue"] == 0
@@ -229,7 +239,7 @@ def test_a_commander_of_another_district_cannot_set_yakeshis_level(
 def test_the_page_sets_the_level_and_says_what_was_done(kde: dict[str, Officer], yks_commander: User) -> None:
     client = web_client(yks_commander)
     bad = client.post(f"/on-post/{YAKESHI}/response", {"level": 1, "hours": 0})
-    assert bad.status_code == 400 and not ResponseLevel.objects.exists()
+    assert bad.status_code == 422 and not ResponseLevel.objects.exists()
     page = client.post(f"/on-post/{YAKESHI}/response", {"level": 1, "hours": 12}, follow=True)
     assert page.status_code == 200
     said = [str(m) for m in page.context["messages"]]

@@ -16,7 +16,10 @@ from louzhang.accounts.models import Grant, User
 from louzhang.areas.models import Area, Level, PoliceUnit, build_path
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.demo.city import DemoCity, build_demo_city
+from louzhang.demo.disinfection import demo_disinfection
+from louzhang.demo.duty import demo_duty
 from louzhang.demo.notices import demo_notices
+from louzhang.demo.rosters import demo_rosters
 from louzhang.demo.screening import load_screening
 from louzhang.demo.tips import demo_tips
 from louzhang.registry.models import Resident, Vehicle
@@ -52,6 +55,9 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["visits"] = load_screening()
         result.created["notices"] = demo_notices()
         result.created["tips"] = demo_tips()
+        result.created["officers"] = demo_duty()
+        result.created["rosters"] = demo_rosters()
+        result.created["disinfection"] = demo_disinfection()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result

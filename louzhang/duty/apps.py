@@ -10,6 +10,3 @@ class DutyConfig(AppConfig):
     def ready(self) -> None:
         # the recall and uncovered-post rules, and the sweeps the worker's clock runs
         from louzhang.duty import periodic, roster_rules, rules  # noqa: F401
-
-    def ready(self) -> None:
-        from louzhang.duty import periodic, rules  # noqa: F401  (registers the recall rule and its sweep)

@@ -109,7 +109,7 @@ def officer_status_view(request: HttpRequest, pk: int) -> HttpResponse:
     officer = access_officer(request.user, pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        return _officer_page(request, officer, form, status=400)
+        return _officer_page(request, officer, form, status=422)
     status = form.cleaned_data["status"]
     if officer_status_set(actor=cast(User, request.user), officer=officer, status=status, reason=form.cleaned_data["reason"]):
         messages.success(request, _("%(name)s is now %(status)s.")
@@ -154,12 +154,12 @@ def response_set_view(request: HttpRequest, code: str) -> HttpResponse:
     area = access_command_area(user, code)
     form = ResponseForm(request.POST)
     if not form.is_valid():
-        return _on_post_page(request, area, command_roots(user), form, status=400)
+        return _on_post_page(request, area, command_roots(user), form, status=422)
     try:
         outcome = response_set(actor=user, area=area, level=form.cleaned_data["level"], due_in=form.due_in)
     except DutyError as exc:
         form.add_error(None, str(exc))
-        return _on_post_page(request, area, command_roots(user), form, status=409)
+        return _on_post_page(request, area, command_roots(user), form, status=422)
     for sentence in outcome.in_words():
         (messages.success if outcome.changed else messages.info)(request, sentence)
     return redirect(reverse("on-post") + "?" + urlencode({"area": area.code}))
