@@ -13,6 +13,10 @@ USAGE = """usage: louzhang COMMAND [options]
   user create USERNAME --role ROLE --area CODE [--area CODE ...] [--password-stdin]
   token create USERNAME         print a new API token on stdout
   token list USERNAME | token revoke PREFIX
+  import residents|vehicles|officers FILE [--rejects PATH] [--json]
+  channel add NAME --kind KIND --url URL --area CODE [--role ROLE ...]
+  response set AREA_CODE --level 1|2|3|0 [--due-hours H] | response list
+  worker                        run background tasks (deliveries, imports, sweeps)
 
 `louzhang COMMAND --help` for a command's options; `louzhang help --all` lists every command.
 """
