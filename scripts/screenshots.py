@@ -40,6 +40,11 @@ SHOTS = [
     ("warden", "{notice}", "warden-notice.png"),
     ("warden", "/areas/150202001001001-34/poster/", "warden-poster.png"),
     ("warden", "/vehicles/鄂A5K2B8/", "warden-vehicle.png"),
+    ("station_kde", "/on-post/?area=150782101001", "station-on-post.png"),
+    ("station_kde", "/officers/", "station-officers.png"),
+    ("checkpoint", "/rosters/checkpoint/DLT-CP1/", "checkpoint-roster.png"),
+    ("warden_jy", "/disinfection/?area=150207001001001", "warden-disinfection.png"),
+    ("", "{rep_link}", "rep-disinfection-link.png"),
 ]
 
 
@@ -122,6 +127,17 @@ def _residents_pages(browser, url: str, logins: dict[str, str]) -> dict[str, str
     return {"tip": tip, "tracked": tracked, "notice": notice}
 
 
+def _disinfection_pages(browser, url: str, logins: dict[str, str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A 富贵佳园 unit representative's personal link, as its warden hands it over."""
+    context, page = _login(browser, url, "warden_jy", logins["warden_jy"])
+    page.goto(url + "/disinfection/?area=150207001001001")
+    unit = page.locator("[data-unit]").first.get_attribute("data-unit")
+    page.goto(url + f"/disinfection/units/{unit}/")
+    link = page.locator("[data-link]").first.input_value()
+    context.close()
+    return {"rep_link": link[link.index("/d/"):]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8000")
@@ -135,7 +151,7 @@ def main() -> None:
         followup = _assign_task(browser, args.url, logins["station_xnb"])
         _gate_traffic(browser, args.url, logins["gate"])
         places = {"followup": followup, **_screening_pages(browser, args.url, logins),
-                  **_residents_pages(browser, args.url, logins)}
+                  **_residents_pages(browser, args.url, logins), **_disinfection_pages(browser, args.url, logins)}
         for username, path, name in SHOTS:
             if username:
                 context, page = _login(browser, args.url, username, logins[username])

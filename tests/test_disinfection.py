@@ -374,10 +374,10 @@ def test_nobody_with_a_log_in_means_nobody_was_reminded_and_the_warden_is_told_a
     assert found["not_reminded"] == 1 and found["reminded"] == 0 and found["wardens"] == 1
     assert again["deadlines"] == 0 and again["missed"] == 0 and again["wardens"] == 0
     [missed] = MissedRound.objects.filter(unit=rep.unit)
-    assert missed.reminded == 0 and "nobody could be reminded" in missed.reminder_note
+    assert missed.reminded == 0 and "无法在线提醒" in missed.reminder_note  # stored in the site's language
     assert not Notification.objects.filter(about=f"disinfection:{FUGUI_3_1}").exists()
     [followup] = _overdue()
-    assert followup.owner == warden_jy and "nobody could be reminded" in followup.summary
+    assert followup.owner == warden_jy and "无法在线提醒" in followup.summary
     assert Notification.objects.count() == before + 1  # the warden's, and nobody else's
     assert DeadlineLook.objects.filter(deadline=_at(3, 12)).exists()
 

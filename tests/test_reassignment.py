@@ -174,9 +174,9 @@ def test_a_commander_of_neither_unit_cannot_reassign(yks_commander: User, statio
         # the head of 胜利派出所 may not pick another station's officer: the choice is refused
         refused = web_client(station_sl).post("/reassignments/units/HLBE-YKS-SL/new/", form)
         assert refused.status_code == 200 and refused.context["form"].has_error("officer")
-        assert not Reassignment.objects.exists()
+        assert not Reassignment.objects.filter(officer=kde_officer).exists()
         done = web_client(yks_commander).post("/reassignments/units/HLBE-YKS-SL/new/", form)
-        created = Reassignment.objects.get()
+        created = Reassignment.objects.get(officer=kde_officer)
         assert done.status_code == 302 and done["Location"] == f"/reassignments/{created.pk}/"
         assert (created.officer, created.created_by) == (kde_officer, yks_commander)
         assert created.starts_at == datetime(2020, 1, 27, 10, 0, tzinfo=LOCAL)
@@ -191,8 +191,9 @@ def test_an_officer_without_a_log_in_is_refused_with_a_clear_error(english: None
             _reassign(yks_commander, no_login, starts=MORNING)
         page = web_client(yks_commander).post("/reassignments/units/HLBE-YKS-SL/new/", {
             "officer": no_login.pk, "starts_at": "2020-01-27T10:00", "ends_at": "2020-02-03T10:00"})
-        assert page.status_code == 200 and "has no log-in" in page.content.decode()
-        assert not Reassignment.objects.exists() and not Grant.objects.filter(starts_at__isnull=False).exists()
+        assert page.status_code == 200 and "还没有登录账号" in page.content.decode()  # the page: Chinese
+        assert not Reassignment.objects.filter(officer=no_login).exists()
+        assert not Grant.objects.filter(starts_at__isnull=False, user__officer=no_login).exists()
 
 
 def test_overlapping_or_empty_reassignments_are_refused(yks_commander: User, office_officer: Officer) -> None:

@@ -56,7 +56,11 @@ def at(day: int, hour: int) -> datetime:
 
 @pytest.fixture
 def brigade(db: Any) -> User:
-    """The duty commander of the 达拉特旗 traffic-police brigade, which runs the checkpoint."""
+    """The duty commander of the 达拉特旗 traffic-police brigade, which runs the checkpoint (the
+    demo city's, where it is loaded)."""
+    demo = User.objects.filter(username="dlt_commander").first()
+    if demo is not None:
+        return demo
     return user_create(username="dlt_cmd", role=Role.COMMANDER, area_codes=["ORD-TP-DLT"],
                        display_name="达拉特旗大队值班长", police_unit=PoliceUnit.objects.get(code="ORD-TP-DLT"))
 
@@ -78,6 +82,10 @@ def post(db: Any) -> Post:
 
 @pytest.fixture(autouse=True)
 def _early(db: Any) -> Any:
+    # the demo city's own roster (today's shifts at this checkpoint, a reassignment) set aside:
+    # each story here starts from an empty roster on 2020-01-28
+    Shift.objects.all().delete()
+    Reassignment.objects.all().delete()
     with time_machine.travel(EARLY, tick=False) as traveller:
         yield traveller
 
