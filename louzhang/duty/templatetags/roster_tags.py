@@ -29,3 +29,13 @@ def on_shift(context: template.Context, kind: str, code: str) -> dict[str, Any]:
         except NoReverseMatch:  # the rosters' pages are not served here
             link = ""
     return {"now": duty.now, "next": duty.next, "link": link}
+
+
+@register.filter
+def sees_rosters(user: Any) -> bool:
+    """Checkpoint officers: the top bar's link to their checkpoint's roster (commanders reach
+    rosters from the officers' page, wardens from their compound)."""
+    from louzhang.access.jurisdiction import jurisdiction_for
+    from louzhang.accounts.models import Role
+
+    return not jurisdiction_for(user, roles=[Role.CHECKPOINT]).is_empty
