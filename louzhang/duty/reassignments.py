@@ -23,14 +23,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from louzhang.access.jurisdiction import Jurisdiction, jurisdiction_for
-from louzhang.access.roles import COMMANDING
 from louzhang.accounts.models import Grant, Role
 from louzhang.accounts.services import forget_grants
 from louzhang.areas.models import Area, PoliceUnit
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
 from louzhang.duty.models import Officer, Reassignment
+from louzhang.duty.selectors import units_commanded
 
 
 class ReassignmentError(Exception):
@@ -49,38 +48,19 @@ def unit_paths(unit: PoliceUnit) -> list[str]:
     return sorted(area.path for area in unit.jurisdiction_areas())
 
 
-def _covers_all(commanding: Jurisdiction, paths: list[str]) -> bool:
-    if commanding.everything:
-        return True
-    return bool(paths) and all(commanding.covers(path) for path in paths)
-
 
 def may_command_unit(user: Any, unit: PoliceUnit) -> bool:
-    """A commander of everything the unit answers for: its own commanders (granted the unit),
-    and those above it (its branch, its city). A station without a beat is commanded by
-    nobody below everything."""
-    commanding = jurisdiction_for(user, roles=COMMANDING)
-    return commanding.everything or _covers_all(commanding, unit_paths(unit))
+    """A commander of everything the unit answers for (`duty.selectors.units_commanded`: one
+    rule for the officers' pages, rosters and reassignments)."""
+    return unit.pk in units_commanded(user)
 
 
 def commanded_units(user: Any) -> list[PoliceUnit]:
-    """The police units `user` commands (see `may_command_unit`), by code."""
-    commanding = jurisdiction_for(user, roles=COMMANDING)
-    if commanding.is_empty:
+    """The police units `user` commands, by code."""
+    ids = list(units_commanded(user))
+    if not ids:
         return []
-    units = PoliceUnit.objects.select_related("area").prefetch_related("communities")
-    if not commanding.everything:
-        units = units.filter(
-            (~Q(kind=PoliceUnit.Kind.STATION) & commanding.q("area__path"))
-            | (Q(kind=PoliceUnit.Kind.STATION) & commanding.q("communities__path"))).distinct()
-    return sorted((unit for unit in units if _covers_all(commanding, _paths_prefetched(unit))),
-                  key=lambda unit: unit.code)
-
-
-def _paths_prefetched(unit: PoliceUnit) -> list[str]:
-    if unit.kind == PoliceUnit.Kind.STATION:
-        return [area.path for area in unit.communities.all()]
-    return [unit.area.path]
+    return list(PoliceUnit.objects.select_related("area").filter(pk__in=ids).order_by("code"))
 
 
 def access_unit(user: Any, code: str) -> PoliceUnit:
