@@ -1,0 +1,95 @@
+"""The figures of a day (每日数据): one list, read by the dashboard, the daily report (日报) and
+`GET /api/v1/stats`, so that the three never disagree.
+
+Two kinds of figure:
+- *events* of the day (Asia/Shanghai), counted by the local date of their time: gate checks,
+  fevers, visits, tips received …;
+- *states* at the end of the day (for today: now): officers on post, people under observation,
+  follow-ups open and overdue, households registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str | Promise
+    #: the counting word of the report's headers (人, 户, 辆, 起 …)
+    unit: str | Promise
+    #: part of the API's documented `figures` object (`../shared/API.md`); the others are extras
+    api: bool = True
+    #: the group it is shown in
+    group: str = ""
+    #: a figure whose rise puts an area at risk on the dashboard
+    risk: bool = False
+
+
+PEOPLE = "people"
+SCREENING = "screening"
+OBSERVATION = "observation"
+POSTS = "posts"
+RESIDENTS = "residents"
+LOOP = "loop"
+
+GROUPS: dict[str, str | Promise] = {
+    PEOPLE: _("Officers"),
+    SCREENING: _("Door-to-door screening"),
+    OBSERVATION: _("Home observation"),
+    POSTS: _("Gates and checkpoints"),
+    RESIDENTS: _("Tips and disinfection"),
+    LOOP: _("Follow-ups"),
+}
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("officers", _("officers"), _("people"), group=PEOPLE),
+    Figure("officers_on_post", _("officers on post"), _("people"), group=PEOPLE),
+    Figure("households", _("households"), _("households"), group=SCREENING),
+    Figure("households_visited", _("households visited"), _("households"), group=SCREENING),
+    Figure("returnees_found", _("returnees found"), _("people"), group=SCREENING),
+    Figure("symptomatic_found", _("people with symptoms found"), _("people"), api=False,
+           group=SCREENING, risk=True),
+    Figure("contacts_found", _("contacts of cases found"), _("people"), api=False, group=SCREENING,
+           risk=True),
+    Figure("under_observation", _("under home observation"), _("people"), group=OBSERVATION),
+    Figure("observations_started", _("observations started"), _("people"), api=False,
+           group=OBSERVATION),
+    Figure("check_ins_missed", _("check-ins missed"), _("times"), group=OBSERVATION, risk=True),
+    Figure("released", _("released from observation"), _("people"), group=OBSERVATION),
+    Figure("breaches", _("observation breaches at gates"), _("times"), api=False,
+           group=OBSERVATION, risk=True),
+    Figure("fevers", _("fevers"), _("people"), group=POSTS, risk=True),
+    Figure("gate_checks", _("gate checks"), _("people"), group=POSTS),
+    Figure("gate_fevers", _("fevers at gates"), _("people"), api=False, group=POSTS),
+    Figure("vehicles_checked", _("vehicles checked"), _("vehicles"), group=POSTS),
+    Figure("key_region_vehicles", _("vehicles from key regions"), _("vehicles"), group=POSTS,
+           risk=True),
+    Figure("checkpoint_fevers", _("fevers at checkpoints"), _("people"), api=False, group=POSTS),
+    Figure("check_in_fevers", _("fevers at check-ins"), _("people"), api=False, group=OBSERVATION),
+    Figure("tips_received", _("tips received"), _("tips"), group=RESIDENTS),
+    Figure("tips_closed", _("tips closed"), _("tips"), group=RESIDENTS),
+    Figure("followups_open", _("follow-ups open"), _("items"), group=LOOP),
+    Figure("followups_overdue", _("follow-ups overdue"), _("items"), group=LOOP, risk=True),
+    Figure("units", _("units (stairwells)"), _("units"), group=RESIDENTS),
+    Figure("units_disinfected", _("units disinfected"), _("units"), group=RESIDENTS),
+)
+
+KEYS: tuple[str, ...] = tuple(f.key for f in FIGURES)
+API_KEYS: tuple[str, ...] = tuple(f.key for f in FIGURES if f.api)
+RISK_KEYS: tuple[str, ...] = tuple(f.key for f in FIGURES if f.risk)
+BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
+#: figures that are states at the end of the day: a series shows them as they stood, and the
+#: sum over several days means nothing
+STATES: frozenset[str] = frozenset({
+    "officers", "officers_on_post", "households", "under_observation", "followups_open",
+    "followups_overdue", "units",
+})
+#: figures kept per police unit rather than per area
+UNIT_KEYS: tuple[str, ...] = ("officers", "officers_on_post")
+#: figures kept per area
+AREA_KEYS: tuple[str, ...] = tuple(k for k in KEYS if k not in UNIT_KEYS)

@@ -1,0 +1,373 @@
+"""Rolling the records of a day up into `AreaDay` and `UnitDay` rows.
+
+`rollup_day(day)` reads the day's records from the raw tables in a handful of grouped queries,
+files each record at the area it happened in — a household's, building's or unit's records at
+their compound, a checkpoint's or a follow-up's at the area it belongs to — adds every area's
+figures into its ancestors' and replaces the day's rows in one transaction. It is exact and
+idempotent: the worker runs it for today every `LOUZHANG_STATS_REFRESH_SECONDS`, for a past day
+whenever records of that day arrive late (a phone that was offline), and `louzhang stats rebuild`
+runs it for any day asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from louzhang.areas.models import Area, Level
+from louzhang.checkpoints.models import Checkpoint, Occupant, VehicleInspection
+from louzhang.core.thresholds import fever_threshold
+from louzhang.disinfection.models import Disinfection
+from louzhang.duty.models import DutyStatus, Officer, StatusChange
+from louzhang.followups.models import FollowUp
+from louzhang.gates.models import Gate, GateRecord
+from louzhang.observation.models import CheckIn, Observation, ObservationEvent, Status
+from louzhang.screening.models import Finding, Visit
+from louzhang.stats.figures import AREA_KEYS
+from louzhang.stats.models import AreaDay, StaleDay, UnitDay, Watermark
+from louzhang.tips.models import CLOSED_STATUSES, Tip
+
+logger = logging.getLogger("louzhang.stats")
+
+#: the finest area a roll-up row is kept for: below it, records roll up into their compound
+FINEST = Level.COMPOUND
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The local day (`TIME_ZONE`, Asia/Shanghai) as [start, end) aware datetimes."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return start, end
+
+
+def _parent_path(path: str) -> str:
+    cut = path.rstrip("/").rfind("/")
+    return path[: cut + 1] if cut > 0 else ""
+
+
+@dataclass
+class Tree:
+    """The areas a roll-up row is kept for (city … compound): where a record is filed."""
+
+    #: path → (id, parent id)
+    by_path: dict[str, tuple[int, int | None]]
+    parent_of: dict[int, int | None]
+
+    @classmethod
+    def load(cls) -> Tree:
+        by_path: dict[str, tuple[int, int | None]] = {}
+        for pk, path, parent_id in Area.objects.filter(level__lte=FINEST).values_list(
+                "pk", "path", "parent_id"):
+            by_path[path] = (pk, parent_id)
+        return cls(by_path, {pk: parent for pk, parent in by_path.values()})
+
+    def filed_at(self, path: str) -> int | None:
+        """The area a record at `path` is filed at: the area itself down to a compound, else
+        its compound (the deepest ancestor kept)."""
+        while path:
+            found = self.by_path.get(path)
+            if found is not None:
+                return found[0]
+            path = _parent_path(path)
+        return None
+
+    def lineage(self, area_id: int) -> Iterable[int]:
+        """The area and its ancestors."""
+        current: int | None = area_id
+        while current is not None:
+            yield current
+            current = self.parent_of.get(current)
+
+
+class Tally:
+    """Figures per area where they happened, then rolled up into the ancestors."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.at: dict[int, Counter[str]] = defaultdict(Counter)
+
+    def add(self, path: str | None, key: str, n: int = 1) -> None:
+        if not n or not path:
+            return
+        filed = self.tree.filed_at(path)
+        if filed is not None:
+            self.at[filed][key] += n
+
+    def add_area(self, area_id: int, key: str, n: int) -> None:
+        if n:
+            self.at[area_id][key] += n
+
+    def rolled_up(self) -> dict[int, Counter[str]]:
+        total: dict[int, Counter[str]] = defaultdict(Counter)
+        for area_id, counts in self.at.items():
+            for ancestor in self.tree.lineage(area_id):
+                total[ancestor].update(counts)
+        return total
+
+
+# --- what does not change by the day: households and units of each area --------------------
+
+_STRUCTURE: dict[str, Any] = {}
+
+
+def _structure(tree: Tree) -> dict[int, Counter[str]]:
+    """Households and units (单元) filed at each area, read again only when the tree below
+    compounds changed (new households imported, some removed)."""
+    signature = tuple(
+        Area.objects.filter(level__in=(Level.UNIT, Level.HOUSEHOLD)).aggregate(
+            n=Count("pk"), last=Max("pk")).values()
+    ) + (len(tree.by_path),)
+    if _STRUCTURE.get("signature") == signature:
+        cached: dict[int, Counter[str]] = _STRUCTURE["counts"]
+        return cached
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for key, level in (("households", Level.HOUSEHOLD), ("units", Level.UNIT)):
+        # grouped by parent first (a building or unit holds many households): far fewer paths
+        parents: Counter[int] = Counter(dict(
+            Area.objects.filter(level=level).values("parent_id").annotate(n=Count("pk"))
+            .values_list("parent_id", "n")))
+        paths = dict(Area.objects.filter(pk__in=list(parents)).values_list("pk", "path"))
+        for parent_id, n in parents.items():
+            filed = tree.filed_at(paths.get(parent_id, ""))
+            if filed is not None:
+                counts[filed][key] += n
+    _STRUCTURE.update(signature=signature, counts=counts)
+    return counts
+
+
+# --- the day's records --------------------------------------------------------------------
+
+
+def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
+    start, end = day_bounds(day)
+    #: states are read at the end of the day, or now for today
+    upto = min(end, now)
+    fever = fever_threshold()
+    tally = Tally(tree)
+    for area_id, counts in _structure(tree).items():
+        tally.at[area_id].update(counts)
+
+    gates = dict(Gate.objects.values_list("pk", "compound__path"))
+    for gate_id, n, fevers in (
+            GateRecord.objects.filter(gate_id__in=list(gates), at__gte=start, at__lt=end)
+            .values("gate_id").annotate(n=Count("pk"), f=Count("pk", filter=Q(temperature__gte=fever)))
+            .values_list("gate_id", "n", "f")):
+        tally.add(gates[gate_id], "gate_checks", n)
+        tally.add(gates[gate_id], "gate_fevers", fevers)
+
+    checkpoints = dict(Checkpoint.objects.values_list("pk", "area__path"))
+    for cp_id, n, key_region in (
+            VehicleInspection.objects.filter(checkpoint_id__in=list(checkpoints), at__gte=start, at__lt=end)
+            .values("checkpoint_id")
+            .annotate(n=Count("pk"), k=Count("pk", filter=Q(key_region__isnull=False)))
+            .values_list("checkpoint_id", "n", "k")):
+        tally.add(checkpoints[cp_id], "vehicles_checked", n)
+        tally.add(checkpoints[cp_id], "key_region_vehicles", key_region)
+    for cp_id, n in (
+            Occupant.objects.filter(inspection__checkpoint_id__in=list(checkpoints),
+                                    inspection__at__gte=start, inspection__at__lt=end,
+                                    temperature__gte=fever)
+            .values("inspection__checkpoint_id").annotate(n=Count("pk"))
+            .values_list("inspection__checkpoint_id", "n")):
+        tally.add(checkpoints[cp_id], "checkpoint_fevers", n)
+
+    # one row per household visited that day
+    for path, in Visit.objects.filter(at__gte=start, at__lt=end).values_list(
+            "household__path").distinct():
+        tally.add(path, "households_visited")
+    for path, returnees, symptomatic, contacts in (
+            Finding.objects.filter(visit__at__gte=start, visit__at__lt=end)
+            .values("visit__household__path")
+            .annotate(r=Count("pk", filter=~Q(key_region="")),
+                      s=Count("pk", filter=~Q(symptoms="")),
+                      c=Count("pk", filter=Q(contact_with_case=True)))
+            .values_list("visit__household__path", "r", "s", "c")):
+        tally.add(path, "returnees_found", returnees)
+        tally.add(path, "symptomatic_found", symptomatic)
+        tally.add(path, "contacts_found", contacts)
+
+    observing = Observation.objects.exclude(status__in=(Status.PROPOSED, Status.CANCELLED))
+    for path, n in (
+            observing.filter(starts_on__lte=day, opened_at__lt=upto)
+            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=upto))
+            .values("household__path").annotate(n=Count("pk")).values_list("household__path", "n")):
+        tally.add(path, "under_observation", n)
+    for path, n in (
+            Observation.objects.exclude(status=Status.CANCELLED).filter(opened_at__gte=start, opened_at__lt=end)
+            .values("household__path").annotate(n=Count("pk")).values_list("household__path", "n")):
+        tally.add(path, "observations_started", n)
+    for path, n in (
+            Observation.objects.filter(status=Status.RELEASED, closed_at__gte=start, closed_at__lt=end)
+            .values("household__path").annotate(n=Count("pk")).values_list("household__path", "n")):
+        tally.add(path, "released", n)
+    for path, n in (
+            ObservationEvent.objects.filter(kind=ObservationEvent.Kind.MISSED, at__gte=start, at__lt=end)
+            .values("observation__household__path").annotate(n=Count("pk"))
+            .values_list("observation__household__path", "n")):
+        tally.add(path, "check_ins_missed", n)
+    for path, n in (
+            CheckIn.objects.filter(at__gte=start, at__lt=end, temperature__gte=fever)
+            .values("observation__household__path").annotate(n=Count("pk"))
+            .values_list("observation__household__path", "n")):
+        tally.add(path, "check_in_fevers", n)
+
+    for path, received in (
+            Tip.objects.filter(received_at__gte=start, received_at__lt=end)
+            .values("area__path").annotate(n=Count("pk")).values_list("area__path", "n")):
+        tally.add(path, "tips_received", received)
+    for path, closed in (
+            Tip.objects.filter(status__in=CLOSED_STATUSES, closed_at__gte=start, closed_at__lt=end)
+            .values("area__path").annotate(n=Count("pk")).values_list("area__path", "n")):
+        tally.add(path, "tips_closed", closed)
+
+    for path, n in (
+            FollowUp.objects.filter(kind="observation_breach", opened_at__gte=start, opened_at__lt=end)
+            .values("area__path").annotate(n=Count("pk")).values_list("area__path", "n")):
+        tally.add(path, "breaches", n)
+    for path, n, overdue in (
+            FollowUp.objects.filter(opened_at__lt=upto)
+            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=upto))
+            .values("area__path")
+            .annotate(n=Count("pk"), late=Count("pk", filter=Q(due_at__lt=upto)))
+            .values_list("area__path", "n", "late")):
+        tally.add(path, "followups_open", n)
+        tally.add(path, "followups_overdue", overdue)
+
+    for path, in Disinfection.objects.filter(at__gte=start, at__lt=end).values_list(
+            "unit__path").distinct():
+        tally.add(path, "units_disinfected")
+
+    for counts in tally.at.values():
+        counts["fevers"] = counts["gate_fevers"] + counts["checkpoint_fevers"] + counts["check_in_fevers"]
+    return tally
+
+
+def _officers(day: date, now: datetime) -> dict[int, tuple[int, int]]:
+    """Officers and officers on post per police unit at the end of `day` (today: now)."""
+    start, end = day_bounds(day)
+    if end > now:  # today: as they stand
+        return {
+            unit_id: (n, on)
+            for unit_id, n, on in Officer.objects.values("unit_id").annotate(
+                n=Count("pk"), on=Count("pk", filter=Q(status=DutyStatus.ON_POST)))
+            .values_list("unit_id", "n", "on")
+        }
+    # a past day: each officer's last status change before its end
+    last: dict[int, str] = {}
+    for officer_id, status in (StatusChange.objects.filter(at__lt=end)
+                               .order_by("officer_id", "at", "pk").values_list("officer_id", "status")):
+        last[officer_id] = status
+    per_unit: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for pk, unit_id, created_at in Officer.objects.values_list("pk", "unit_id", "created_at"):
+        if created_at >= end and pk not in last:
+            continue
+        counts = per_unit[unit_id]
+        counts[0] += 1
+        counts[1] += int(last.get(pk) == DutyStatus.ON_POST)
+    return {unit_id: (n, on) for unit_id, (n, on) in per_unit.items()}
+
+
+def rollup_day(day: date, now: datetime | None = None) -> int:
+    """Replace the roll-up rows of `day` with figures read from the records. Returns how many
+    area rows it wrote."""
+    now = now or timezone.now()
+    tree = Tree.load()
+    totals = _tally_day(tree, day, now).rolled_up()
+    officers = _officers(day, now)
+    area_rows = [
+        AreaDay(area_id=area_id, day=day, refreshed_at=now, **{k: counts[k] for k in AREA_KEYS})
+        for area_id, counts in totals.items() if any(counts.values())
+    ]
+    unit_rows = [UnitDay(unit_id=unit_id, day=day, officers=n, officers_on_post=on, refreshed_at=now)
+                 for unit_id, (n, on) in officers.items()]
+    with transaction.atomic():
+        AreaDay.objects.filter(day=day).delete()
+        AreaDay.objects.bulk_create(area_rows, batch_size=500)
+        UnitDay.objects.filter(day=day).delete()
+        UnitDay.objects.bulk_create(unit_rows, batch_size=500)
+        StaleDay.objects.filter(day=day, marked_at__lte=now).delete()
+    return len(area_rows)
+
+
+# --- keeping them up to date --------------------------------------------------------------
+
+#: the tables of records that may arrive for a past day, and the field holding their time
+LATE: tuple[tuple[Any, str], ...] = (
+    (GateRecord, "at"),
+    (VehicleInspection, "at"),
+    (Visit, "at"),
+    (CheckIn, "at"),
+    (Disinfection, "at"),
+    (Tip, "received_at"),
+)
+
+
+def mark_late_days(now: datetime) -> set[date]:
+    """Days before today that got records since the last look (ids past each table's
+    watermark): marked stale, for `refresh` to roll up again."""
+    today = timezone.localdate(now)
+    days: set[date] = set()
+    for model, field in LATE:
+        name = model._meta.label
+        newest = model.objects.aggregate(m=Max("pk"))["m"] or 0
+        mark, created = Watermark.objects.get_or_create(name=name, defaults={"last_id": newest})
+        if created or newest <= mark.last_id:
+            continue
+        start_today = day_bounds(today)[0]
+        for day in (model.objects.filter(pk__gt=mark.last_id, pk__lte=newest, **{f"{field}__lt": start_today})
+                    .annotate(d=TruncDate(field, tzinfo=timezone.get_current_timezone()))
+                    .values_list("d", flat=True).distinct()):
+            days.add(day)
+        Watermark.objects.filter(pk=mark.pk).update(last_id=newest)
+    for day in days:
+        StaleDay.objects.update_or_create(day=day, defaults={"marked_at": now})
+    return days
+
+
+def mark_stale(days: Iterable[date], now: datetime | None = None) -> None:
+    """Ask for these days to be rolled up again (a record of a past day changed)."""
+    for day in days:
+        StaleDay.objects.update_or_create(day=day, defaults={"marked_at": now or timezone.now()})
+
+
+#: past days rolled up again in one round at most (the rest wait for the next)
+STALE_PER_ROUND = 3
+
+
+def refresh(now: datetime | None = None) -> list[date]:
+    """One round of the worker: today; yesterday once more after midnight (its states as they
+    stood at its end); past days whose records arrived late. Returns the days rolled up."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    done = [today]
+    rollup_day(today, now)
+    yesterday = today - timedelta(days=1)
+    last = AreaDay.objects.filter(day=yesterday).aggregate(m=Max("refreshed_at"))["m"]
+    if last is not None and last < day_bounds(today)[0]:
+        rollup_day(yesterday, now)
+        done.append(yesterday)
+    mark_late_days(now)
+    for stale in StaleDay.objects.filter(day__lt=today).order_by("-day")[:STALE_PER_ROUND]:
+        if stale.day not in done:
+            rollup_day(stale.day, now)
+            done.append(stale.day)
+    return done
+
+
+def rebuild(first: date, last: date) -> list[tuple[date, int]]:
+    """Roll every day from `first` to `last` up again from the records."""
+    days = []
+    day = first
+    while day <= last:
+        days.append((day, rollup_day(day)))
+        day += timedelta(days=1)
+    return days

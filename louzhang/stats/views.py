@@ -1,0 +1,5 @@
+"""The dashboard of figures for commanders."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
