@@ -8,6 +8,8 @@ also be given as ``NAME_FILE`` pointing at a file that holds it (Docker/systemd 
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -81,3 +83,37 @@ def env_int_list(name: str, default: list[int]) -> list[int]:
     if any(v < 0 for v in values) or values != sorted(values):
         raise ConfigurationError(f"{name}={','.join(items)!r}: expected rising numbers, none below 0")
     return values
+
+
+def secret_key_kept_in(path: Path) -> str:
+    """The secret key kept in `path`, made there on first use.
+
+    The file appears whole or not at all: the key is written to a temporary file beside it and
+    hard-linked into place, which fails when another process got there first — so processes
+    starting at once (a server beside a worker) all end up with the one key that won. A file
+    found empty or short is an error, never a key.
+    """
+    if not path.exists():
+        fd, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                os.fchmod(f.fileno(), 0o600)
+                f.write(secrets.token_urlsafe(50))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process made it first: theirs is the key
+        finally:
+            os.unlink(temporary)
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"secret key file {path}: cannot read: {exc}") from exc
+    if len(key) < 32:
+        raise ConfigurationError(
+            f"secret key file {path}: holds {'nothing' if not key else 'a key too short'}; "
+            "delete it to have a new key made (signed-in users will have to log in again), "
+            "or set SECRET_KEY")
+    return key

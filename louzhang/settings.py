@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from louzhang.env import (
     env_int_list,
     env_list,
     env_str,
+    secret_key_kept_in,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -31,18 +31,7 @@ def _secret_key() -> str:
         if len(given) < 32:
             raise ConfigurationError("SECRET_KEY: must be at least 32 characters long")
         return given
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        # O_EXCL: two processes starting at once must not write two different keys.
-        try:
-            fd = key_file.open("x", encoding="ascii")
-        except FileExistsError:
-            pass
-        else:
-            with fd:
-                key_file.chmod(0o600)
-                fd.write(secrets.token_urlsafe(50))
-    return key_file.read_text(encoding="ascii").strip()
+    return secret_key_kept_in(VAR_DIR / "secret_key")
 
 
 SECRET_KEY = _secret_key()
@@ -80,6 +69,7 @@ INSTALLED_APPS = [
     "louzhang.duty",
     "louzhang.screening",
     "louzhang.tips",
+    "louzhang.stats",
     "louzhang.web",
     "louzhang.demo",
     "louzhang.ops",
@@ -87,16 +77,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # early: it turns the errors of the middleware below (a bad Host …) into problem documents
+    "louzhang.api.middleware.ApiProblemMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "louzhang.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "louzhang.core.middleware.RequestContextMiddleware",
-    "louzhang.api.middleware.ApiProblemMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -172,6 +164,7 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "louzhang.accounts.backends.AccountThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -199,6 +192,11 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 LOUZHANG_PROXY_COUNT = env_int("LOUZHANG_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "louzhang.core.middleware.client_ip"
 AXES_VERBOSE = False
+#: per account, from any address (`accounts.throttle`): after this many wrong passwords each
+#: further try waits 2 s, 4 s, 8 s … at most the delay below; never a lock
+LOUZHANG_LOGIN_ACCOUNT_FREE_FAILURES = env_int("LOUZHANG_LOGIN_ACCOUNT_FREE_FAILURES", 5, minimum=1)
+LOUZHANG_LOGIN_ACCOUNT_MAX_DELAY_SECONDS = env_int("LOUZHANG_LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 60,
+                                                   minimum=1)
 
 # --- Security headers -----------------------------------------------------------------------
 
@@ -211,6 +209,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+#: Content-Security-Policy (django-csp): scripts, styles, pictures and connections from this
+#: site only, no inline script (data for scripts goes in json_script blocks), no plug-ins, never
+#: framed, forms post only here. Pictures also as data:/blob: (QR codes, the camera's photo).
+#: Inline styles stay allowed: ECharts' SVG renderer writes style="" attributes (blocked, its
+#: charts lose their styling), and the public pages carry their CSS inline (one request on a
+#: poor connection); with no script and no outside address allowed, a style cannot run or send.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 if HTTPS:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -236,6 +253,8 @@ STORAGES = {
 }
 # Serve straight from the apps when `louzhang init` has not collected them yet.
 WHITENOISE_USE_FINDERS = True
+#: files served at the site's root (/favicon.ico)
+WHITENOISE_ROOT = PACKAGE_DIR / "web" / "static" / "louzhang" / "root"
 
 # --- API ------------------------------------------------------------------------------------
 
@@ -272,6 +291,9 @@ LOUZHANG_DELIVERY_LEASE_SECONDS = env_int("LOUZHANG_DELIVERY_LEASE_SECONDS", 60,
 LOUZHANG_DELIVERY_TIMEOUT_SECONDS = env_float("LOUZHANG_DELIVERY_TIMEOUT_SECONDS", 10.0)
 #: failed attempts (rate limits do not count) before a delivery is given up and shown as failed
 LOUZHANG_DELIVERY_MAX_FAILURES = env_int("LOUZHANG_DELIVERY_MAX_FAILURES", 8, minimum=1)
+#: hosts and networks channels may reach besides the chat platforms' own hosts
+#: ("127.0.0.1/32,10.20.0.0/16,im.gaj.example"); checked at start-up (`notifications.policy`)
+LOUZHANG_CHANNEL_ALLOW = env_list("LOUZHANG_CHANNEL_ALLOW", [])
 #: remind the owner this many minutes after a follow-up's due time
 LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES = env_int("LOUZHANG_FOLLOWUP_REMIND_AFTER_MINUTES", 0, minimum=0)
 #: escalate to the next tier of commanders (station, branch, city …) this many minutes after due
@@ -297,8 +319,23 @@ except ValueError:
     raise ConfigurationError(
         "LOUZHANG_CHECK_IN_EVENING_DEADLINE must be a time between 12:00 and 23:59, as HH:MM, "
         f"not {LOUZHANG_CHECK_IN_EVENING_DEADLINE!r}") from None
+#: the day the emergency began (YYYY-MM-DD): a device record timed before it is refused as a
+#: wrong clock (2019-12-01: the first cases; set it to the local start of the response)
+LOUZHANG_EMERGENCY_START = env_str("LOUZHANG_EMERGENCY_START") or "2019-12-01"
+try:
+    from datetime import date as _date
+
+    LOUZHANG_EMERGENCY_START_DATE = _date.fromisoformat(LOUZHANG_EMERGENCY_START)
+    if LOUZHANG_EMERGENCY_START_DATE.year < 1900:
+        raise ValueError
+except ValueError:
+    raise ConfigurationError(
+        f"LOUZHANG_EMERGENCY_START must be a date after 1900 as YYYY-MM-DD, not {LOUZHANG_EMERGENCY_START!r}"
+    ) from None
 #: a shift planned longer than this many hours is flagged on the roster before it starts
 LOUZHANG_MAX_SHIFT_HOURS = env_int("LOUZHANG_MAX_SHIFT_HOURS", 12, minimum=1)
+#: how often the worker rolls today's records up into the figures of the dashboard and 日报
+LOUZHANG_STATS_REFRESH_SECONDS = env_int("LOUZHANG_STATS_REFRESH_SECONDS", 60, minimum=5)
 
 LOGGING = {
     "version": 1,

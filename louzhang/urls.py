@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from louzhang.accounts.views import LoginView
 from louzhang.api.main import api
 from louzhang.api.problems import not_found_view
 from louzhang.checkpoints import views as checkpoints
@@ -44,16 +45,11 @@ urlpatterns = [
     path("deliveries/<int:pk>/send-again", notifications.delivery_retry, name="delivery-retry"),
     path("channels/", notifications.channels, name="channels"),
     path("channels/<int:pk>/toggle", notifications.channel_toggle, name="channel-toggle"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("louzhang.stats.urls")),
     path("", include("louzhang.screening.urls")),
     path("", include("louzhang.observation.urls")),
     path("", include("louzhang.duty.urls")),

@@ -30,6 +30,13 @@ from louzhang.accounts.services import token_create
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The stand-in chat platforms and webhook receivers (tests/receiver.py) listen on 127.0.0.1,
+#: which no channel may reach unless the operator allows it: the tests allow it explicitly, as
+#: an operator would (README, "Configuration") — in this process (the fixture below) and in
+#: every `louzhang` they start (the environment). tests/test_channel_policy.py takes it away.
+TEST_CHANNEL_ALLOW = ["127.0.0.1/32"]
+os.environ["LOUZHANG_CHANNEL_ALLOW"] = ",".join(TEST_CHANNEL_ALLOW)
+
 # Area codes from the demo city
 BAOTOU = "150200"
 DONGHE = "150202"
@@ -283,6 +290,11 @@ def english() -> Iterator[None]:
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _channels_may_reach_the_test_receiver(settings: Any) -> None:
+    settings.LOUZHANG_CHANNEL_ALLOW = list(TEST_CHANNEL_ALLOW)
 
 
 @pytest.fixture(autouse=True)

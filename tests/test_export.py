@@ -84,3 +84,71 @@ def test_a_district_is_exported_in_the_background_for_its_commander_only(command
     own = ExportJob.objects.get(user=warden)
     mine = Resident.objects.filter(household__parent__parent__grants__user=warden).count()
     assert own.state == "done" and own.processed == own.total == mine < expected
+
+
+# --- every cell we write is data, never a formula ----------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/","x")', "=cmd|' /C calc'!A0", "+SUM(1,2)", "@SUM(1)",
+            "-2+3", "=1+1"]
+
+
+def _formula_residents(tmp_path, warden):
+    """Residents of 34号楼 whose names and notes were typed as formulas."""
+    import csv as csv_module
+
+    from louzhang.demo.city import make_id_number
+    from louzhang.registry.importing.residents import import_residents
+
+    path = tmp_path / "formulas.csv"
+    numbers = [make_id_number("150202", __import__("datetime").date(1966, 6, 6), 700 + n) for n in range(len(FORMULAS))]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv_module.writer(handle)
+        writer.writerow(["姓名", "身份证号", "小区", "住址", "备注"])
+        for formula, number in zip(FORMULAS, numbers, strict=True):
+            writer.writerow([formula, number, "保利百合", "34号楼二单元3楼西户", formula])
+        writer.writerow(['=HYPERLINK("http://evil.example/","bad id")', "1", "保利百合", "34号楼二单元3楼西户", "@SUM(1)"])
+    summary = import_residents(path, actor=warden, rejects_path=tmp_path / "rejects.csv")
+    assert (summary.created, summary.rejected) == (len(FORMULAS), 1)
+    return summary
+
+
+def _cells(content: bytes):
+    book = load_workbook(BytesIO(content))  # not read-only: data_type says what Excel would see
+    return [cell for row in book.active.iter_rows() for cell in row]
+
+
+@pytest.mark.django_db
+def test_names_typed_as_formulas_are_exported_as_text(tmp_path, warden, gate, commander):
+    _formula_residents(tmp_path, warden)
+    full = _cells(web_client(warden).get(f"/areas/{BAOLI}/residents.xlsx").content)
+    assert not [c.coordinate for c in full if c.data_type == "f"]
+    values = {c.value for c in full}
+    assert set(FORMULAS) <= values  # shown exactly as typed, as text
+    for user, where in ((gate, BAOLI_34), (commander, BAOLI)):
+        assert not [c.coordinate for c in _cells(web_client(user).get(f"/areas/{where}/residents.xlsx").content)
+                    if c.data_type == "f"]
+    # the gate sees names masked: "=HYPERLINK(…)" as "=****…", text and not a broken formula
+    masked = _cells(web_client(gate).get(f"/areas/{BAOLI_34}/residents.xlsx").content)
+    assert any(isinstance(c.value, str) and c.value.startswith("=*") and c.data_type == "s" for c in masked)
+
+
+@pytest.mark.django_db
+def test_the_rejects_file_never_holds_a_live_formula(tmp_path, warden):
+    import csv as csv_module
+
+    summary = _formula_residents(tmp_path, warden)
+    with open(summary.rejects_file, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv_module.reader(handle))
+    cells = [cell for row in rows for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert "'=HYPERLINK(\"http://evil.example/\",\"bad id\")" in cells and "'@SUM(1)" in cells
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"), ("张三", "张三"), ("a=b", "a=b"), (-1, -1), (3.5, 3.5), (None, ""),
+])
+def test_csv_cells_are_neutralised_the_owasp_way(value, written):
+    from louzhang.core.sheets import csv_cell
+
+    assert csv_cell(value) == written

@@ -46,7 +46,7 @@ def messy(tmp_path):
     return xlsx(tmp_path / "保利百合.xlsx", [
         HEADER,
         [1, "张建国", "男", ZHANG.lower(), "138 1234 5678", "保利百合", "34号楼", "二单元", "6楼西户", "常住", "独居老人", "王"],
-        [2, "李秀英", "女", "".join(chr(ord(c) + 0xFEE0) for c in LI), "0472-5123456", BAOLI, 34, 2, 602, "租户", "", "王"],
+        [2, "李秀英", "女", "".join(chr(ord(c) + 0xFEE0) for c in LI), "0472-5123456", BAOLI, 37, 1, 602, "租户", "", "王"],
         [3, "王强", "男", WANG, "", "保利百合", "37", "1", "101", "暂住", "", "王"],
         [4, "刘坏", "男", 150202195003041234, "", "保利百合", "34", "2", "601", "常住", "", "王"],
         [5, "", "男", WANG, "", "保利百合", "34", "2", "601", "常住", "", "王"],
@@ -81,7 +81,7 @@ def test_messy_xlsx_keeps_good_rows_and_explains_bad_ones(messy):
     assert zhang.household.code == f"{BAOLI}-34-2-0601"
     li = Resident.objects.get(id_number=LI)  # full-width digits folded, retired region code kept
     assert li.residency == "tenant" and li.phone == "0472-5123456"
-    assert li.household.name == "602室"
+    assert li.household.name == "602室" and li.household.code == f"{BAOLI}-37-1-0612"
     # building 37 did not exist: created under the compound, with its unit and household
     wang = Resident.objects.get(id_number=WANG)
     assert wang.household.path == f"{Area.objects.get(code=BAOLI).path}{BAOLI}-37/{BAOLI}-37-1/{BAOLI}-37-1-0111/"
@@ -208,7 +208,7 @@ def test_strange_cells_cost_their_row_not_the_import(tmp_path):
         ["丙", make_id_number("150202", __import__("datetime").date(1980, 1, 1), 31), "保利百合", "99999999999999999999号楼1单元602"],
         ["丁", __import__("datetime").datetime(2020, 1, 1), "保利百合", "34号楼二单元602"],
         ["戊", True, "保利百合", "34号楼二单元602"],
-        ["己", "\u200b'" + good, "保利百合", "34号楼二单元602"],
+        ["己", "\u200b'" + good, "保利百合", "37号楼二单元602"],
     ])
     summary = import_residents(path)
     assert (summary.read, summary.created, summary.rejected) == (6, 1, 5)
@@ -254,10 +254,20 @@ def test_probing_for_people_elsewhere_is_audited(tmp_path, warden):
 def test_a_run_stopped_half_way_is_still_audited(tmp_path):
     from louzhang.audit.models import AuditEvent
 
-    path = tmp_path / "mixed.csv"
-    good = "".join(f"居民{i},{make_id_number('150202', __import__('datetime').date(1980, 1, 1), i)},34号楼二单元6楼西户\n" for i in range(1, 6))
-    path.write_bytes(("姓名,身份证号,住址\n" + good).encode("utf-8") + b"x" * (300 * 1024) + "\n张三,1,2\n".encode("gb18030"))
-    with pytest.raises(ImportFileError):
+    import zipfile
+
+    # a sheet whose XML breaks off after its sixth row: found only while the rows are read
+    whole = xlsx(tmp_path / "whole.xlsx", [["姓名", "身份证号", "住址"], *[
+        [f"居民{i}", make_id_number("150202", __import__("datetime").date(1980, 1, 1), i), "34号楼二单元6楼西户"]
+        for i in range(1, 6)]])
+    path = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="9"><c r="A9" t="inlineStr"><is><t>x</row></sheetData>')
+            target.writestr(member, data)
+    with pytest.raises(ImportFileError, match="row 9 cannot be read"):
         import_residents(path, compound_code=BAOLI)
     event = AuditEvent.objects.filter(object_type="registry.import.residents").latest("id")
     assert event.detail["read"] >= 5

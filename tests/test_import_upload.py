@@ -26,9 +26,9 @@ def test_a_warden_uploads_and_the_worker_imports_it(warden, warden_jy, gate, wor
     bad = ZHANG[:17] + ("1" if ZHANG[17] != "1" else "2")
     path = xlsx(tmp_path / "34号楼居民.xlsx", [
         HEADER,
-        [1, "张建国", "男", ZHANG, "13812345678", "保利百合", 34, 2, 602, "常住", "", ""],
-        [2, "李秀英", "女", LI, "", "保利百合", 34, 2, 601, "暂住", "", ""],
-        [3, "赵错", "男", bad, "", "保利百合", 34, 2, 601, "常住", "", ""],
+        [1, "张建国", "男", ZHANG, "13812345678", "保利百合", 34, 2, 702, "常住", "", ""],
+        [2, "李秀英", "女", LI, "", "保利百合", 34, 2, 701, "暂住", "", ""],
+        [3, "赵错", "男", bad, "", "保利百合", 34, 2, 701, "常住", "", ""],
         [4, "钱外", "男", WANG, "", "保利百合", 1, 1, 101, "常住", "", ""],  # building 1: not theirs
     ])
     client = web_client(warden)
@@ -41,7 +41,7 @@ def test_a_warden_uploads_and_the_worker_imports_it(warden, warden_jy, gate, wor
     worker.run()
     job.refresh_from_db()
     assert (job.state, job.created, job.rejected, job.processed) == ("done", 2, 2, 4)
-    assert Resident.objects.get(id_number=ZHANG).household.code.endswith("-34-2-0612")  # room 602
+    assert Resident.objects.get(id_number=ZHANG).household.code.endswith("-34-2-0712")  # room 702
     fragment = client.get(f"/imports/{job.pk}/", headers={"HX-Request": "true"}).content.decode()
     assert 'data-state="done"' in fragment and "hx-trigger" not in fragment  # polling stops
     assert 'data-count="created">2<' in fragment
@@ -80,7 +80,7 @@ def test_a_worker_killed_during_an_import_runs_it_again_and_that_changes_nothing
     from louzhang.registry.importing.residents import import_residents
     from louzhang.worker.jobs import held_by, job_start
 
-    path = xlsx(tmp_path / "again.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 602, "常住", "", ""]])
+    path = xlsx(tmp_path / "again.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 702, "常住", "", ""]])
     client = web_client(warden)
     _upload(client, path)
     job = ImportJob.objects.get()

@@ -205,7 +205,7 @@ def test_the_station_commander_sets_a_status_with_history_and_audit(station_kde:
     demo_duty()
     officer = Officer.objects.get(badge_number="150782103")
     client = web_client(station_kde)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # its messages are matched in English
+    client.cookies["django_language"] = "en"  # its messages are matched in English
     page = client.get(f"/officers/{officer.pk}/")
     assert page.status_code == 200 and "13904701103" in page.content.decode()  # the commander calls them
     response = client.post(f"/officers/{officer.pk}/status", {"status": DutyStatus.ISOLATED, "reason": "密接，居家隔离"})

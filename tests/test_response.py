@@ -121,7 +121,7 @@ def test_the_story_two_back_one_late_then_the_level_is_lowered(
     recall = {r.officer.badge_number: r for r in Recall.objects.filter(response=response).select_related("officer")}
     # the 所长 taps 收到, then 已到岗 — twice: it counts once
     suozhang = web_client(station_kde)
-    suozhang.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # its messages are matched in English
+    suozhang.cookies["django_language"] = "en"  # its messages are matched in English
     with time_machine.travel(_at(25, 11), tick=False):
         page = suozhang.get("/me/recall/")
         assert page.status_code == 200 and f'data-recall="{recall[SUOZHANG].pk}"' in page.content.decode()

@@ -135,7 +135,9 @@ def test_a_car_from_a_hubei_city_by_its_stated_origin_is_flagged_but_not_baotous
     assert VehicleInspection.objects.get(plate="蒙B12345").key_region.name == "湖北省"
 
 
-def test_commanders_keep_the_key_regions(commander: User, checkpoint_officer: User) -> None:
+def test_commanders_keep_their_citys_key_regions(commander: User, checkpoint_officer: User) -> None:
+    """包头's command centre adds 温州市 to 包头's list: a 包头 checkpoint flags a 浙C car, the
+    checkpoint of 达拉特旗 (鄂尔多斯) does not; tests/test_key_regions.py crosses more cities."""
     from louzhang.checkpoints.models import KeyRegion
     from tests.conftest import web_client
 
@@ -145,10 +147,15 @@ def test_commanders_keep_the_key_regions(commander: User, checkpoint_officer: Us
     assert "鄂Q9" in bad.content.decode() and not KeyRegion.objects.filter(name="某地").exists()
     assert client.post("/key-regions/", {"name": "温州市", "plate_prefixes": "浙C", "division_prefixes": "3303",
                                          "starts_on": "2020-02-01", "risk": "high"}).status_code == 302
-    [result] = api_for(checkpoint_officer).post("/vehicle-checks", _check(1, plate="浙C12345", origin="",
-                                                                       at="2020-02-03T10:00:00+08:00")).json()["results"]
-    assert result["key_region"] is True
     wenzhou = KeyRegion.objects.get(name="温州市")
+    assert wenzhou.city is not None and wenzhou.city.code == "150200"
+    Checkpoint.objects.create(code="BT-CP1", name="包头东出口检查站", area=Area.objects.get(code="150202"))
+    [here] = api_for(commander).post("/vehicle-checks", _check(
+        1, checkpoint="BT-CP1", plate="浙C12345", origin="", at="2020-02-03T10:00:00+08:00",
+        client_id="bt-cp1-1")).json()["results"]
+    [there] = api_for(checkpoint_officer).post("/vehicle-checks", _check(
+        2, plate="浙C12346", origin="", at="2020-02-03T10:00:00+08:00")).json()["results"]
+    assert here["key_region"] is True and there["key_region"] is False
     client.post("/key-regions/", {"end": wenzhou.pk})
     wenzhou.refresh_from_db()
     assert wenzhou.ends_on is not None
@@ -175,11 +182,11 @@ def test_only_a_citys_command_centre_changes_key_regions(station_xnb: User, comm
     wuhan = KeyRegion.objects.get(name="武汉市")
     assert station.post("/key-regions/", {"end": wuhan.pk}).status_code == 404
     assert station.post("/key-regions/", {"name": "x", "plate_prefixes": "浙C", "starts_on": "2020-02-01"}).status_code == 404
-    wuhan.refresh_from_db()
-    assert wuhan.ends_on is None
+    # the seeded regions are the operator's (every city): not even the city's commander ends them
+    assert web_client(commander).post("/key-regions/", {"end": wuhan.pk}).status_code == 404
     assert web_client(commander).post("/key-regions/", {"end": "not-a-number"}).status_code == 302
     wuhan.refresh_from_db()
-    assert wuhan.ends_on is None
+    assert wuhan.ends_on is None and wuhan.city is None
 
 
 def test_the_same_car_twice_in_one_batch_keeps_the_latest_sighting(checkpoint_officer: User) -> None:

@@ -28,7 +28,7 @@ BUICK_PAGE = reverse("vehicle", args=[BUICK])
 
 def english(user: User) -> Client:
     client = web_client(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"  # chosen with the language switch
     return client
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from louzhang.audit.models import AuditEvent
 from louzhang.registry.models import Resident
@@ -123,23 +124,60 @@ def test_full_views_are_audited_masked_views_are_not(warden, gate):
 
 
 @pytest.mark.django_db
-def test_commander_browses_audit_of_own_jurisdiction_only(commander, warden, station_kde):
+def test_commander_browses_audit_of_own_jurisdiction_only_in_words(commander, warden, station_kde):
     web_client(warden).get(f"/areas/{BAOLI_34_2_6W}/")
+    event = AuditEvent.objects.latest("id")
     page = web_client(commander).get("/audit/").content.decode()
-    assert "warden" in page and "registry.resident" in page
+    row = re.search(rf'<tr data-event="{event.pk}">(.*?)</tr>', page, re.S).group(1)
+    # who by name, what in words, where as a place: no log-in name, no model label, no number
+    assert f"<td data-actor>{warden.display_name}</td>" in row and warden.display_name != warden.username
+    people = list(Resident.objects.filter(household__code=BAOLI_34_2_6W))
+    assert "registry" not in page and "resident" not in row and event.object_id not in row
+    assert ">warden<" not in page
+    what = re.search(r"<td data-what>(.*?)</td>", row, re.S).group(1)
+    assert any(p.name in what for p in people)  # a commander sees names
+    assert re.search(r"<td data-where>东河区 保利百合 34号楼 \S+ \S+</td>", row), row
     # the 库都尔 station commander sees no 包头 events
     other = web_client(station_kde).get("/audit/").content.decode()
-    assert "registry.resident" not in other
+    assert f'data-event="{event.pk}"' not in other and "保利百合" not in other
     # a warden has no audit log page
     assert web_client(warden).get("/audit/").status_code == 404
 
 
 @pytest.mark.django_db
-def test_ui_is_chinese_by_default_and_english_on_request(warden):
+def test_the_audit_log_names_the_person_of_a_single_view_and_masks_as_the_role_requires(commander, warden):
+    from louzhang.access.masking import present
+
+    person = Resident.objects.filter(household__code=BAOLI_34_2_6W).first()
+    present(warden, [person], path_of=lambda r: r.household.path)  # one resident seen in full
+    event = AuditEvent.objects.latest("id")
+    assert event.object_type == "registry.resident" and event.object_id == str(person.pk)
+    client = web_client(commander)
+    client.cookies["django_language"] = "en"
+    page = client.get("/audit/").content.decode()
+    row = re.search(rf'<tr data-event="{event.pk}">(.*?)</tr>', page, re.S).group(1)
+    assert f"<td data-what>resident {person.name}</td>" in row
+    assert f"<td data-actor>{warden.display_name}</td>" in row
+
+
+@pytest.mark.django_db
+def test_ui_is_chinese_whatever_the_phone_asks_and_english_when_chosen(warden):
     client = web_client(warden)
     assert "我的工作" in client.get("/").content.decode()
-    english = client.get("/", headers={"Accept-Language": "en"}).content.decode()
-    assert "My work" in english
+    # an English-set phone still gets Chinese: log-in page and pages alike
+    english_phone = {"Accept-Language": "en-US,en;q=0.9"}
+    assert "我的工作" in client.get("/", headers=english_phone).content.decode()
+    login = Client().get("/accounts/login/", headers=english_phone)
+    assert login["Content-Language"] == "zh-hans" and 'lang="zh-hans"' in login.content.decode()
+    # the user picks English with the language switch; it stays chosen, whatever the phone asks
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert switched.status_code == 302
+    assert "My work" in client.get("/").content.decode()
+    assert "My work" in client.get("/", headers={"Accept-Language": "zh-CN"}).content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "我的工作" in client.get("/", headers=english_phone).content.decode()
+    # the HTTP API answers a program in the language it asks for
+    assert Client().get("/api/v1/areas", headers=english_phone)["Content-Language"] == "en"
 
 
 @pytest.mark.django_db

@@ -8,8 +8,19 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from louzhang.access.areas import access_area, area_children, area_roots
 from louzhang.areas.models import Area, Level
+from louzhang.core.ingest import MAX_OFFSET
 
 router = Router(tags=["areas"])
+
+
+class AreaPageIn(LimitOffsetPagination.Input):
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+class Pages(LimitOffsetPagination):
+    """`limit` and `offset`, the offset bounded (one past 2^63 is not a database error)."""
+
+    Input = AreaPageIn  # type: ignore[assignment]
 
 
 class AreaOut(Schema):
@@ -28,7 +39,7 @@ class AreaOut(Schema):
 
 
 @router.get("/areas", response=list[AreaOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_areas(request: HttpRequest, parent: str | None = None):  # type: ignore[no-untyped-def]
     """Children of `parent` (an area code); without it, where the user's jurisdiction starts.
 

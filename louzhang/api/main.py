@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import Schema
 from ninja.renderers import JSONRenderer
 
 from louzhang import __version__
 from louzhang.api import problems
+from louzhang.api.openapi import DocumentedAPI
 from louzhang.api.security import AnonThrottle, TokenAuth, UserThrottle
 
 
@@ -18,7 +19,7 @@ class UnicodeJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+api = DocumentedAPI(
     renderer=UnicodeJSONRenderer(),
     title="Louzhang API",
     version="1",
@@ -54,6 +55,7 @@ from louzhang.gates.api import router as gates_router  # noqa: E402
 from louzhang.observation.api import router as observation_router  # noqa: E402
 from louzhang.registry.api import router as registry_router  # noqa: E402
 from louzhang.screening.api import router as screening_router  # noqa: E402
+from louzhang.stats.api import router as stats_router  # noqa: E402
 from louzhang.tips.api import router as tips_router  # noqa: E402
 
 api.add_router("/", areas_router)
@@ -65,3 +67,4 @@ api.add_router("/", observation_router)
 api.add_router("/", tips_router)
 api.add_router("/", duty_router)
 api.add_router("/", disinfection_router)
+api.add_router("/", stats_router)

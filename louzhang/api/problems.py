@@ -6,7 +6,13 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -15,6 +21,14 @@ logger = logging.getLogger("louzhang.api")
 
 PROBLEM_TYPE_BASE = "https://louzhang.invalid/problems/"
 CONTENT_TYPE = "application/problem+json"
+#: the longest piece of a request an error answer repeats
+ECHO_LIMIT = 100
+
+
+def bounded(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` to repeat in an error answer: at most `limit` characters (an input of 10,000 is
+    not sent back whole)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def problem(
@@ -30,7 +44,7 @@ def problem(
         "type": PROBLEM_TYPE_BASE + (kind or phrase.lower().replace(" ", "-")),
         "title": phrase,
         "status": status,
-        "detail": detail,
+        "detail": bounded(detail, 500),
     }
     if errors is not None:
         body["errors"] = errors
@@ -44,8 +58,10 @@ def problem(
 def _validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors:
-        loc = [part for part in error.get("loc", []) if part is not None]
-        errors.append({"loc": loc, "msg": error.get("msg", "invalid"), "type": error.get("type", "")})
+        loc = [bounded(part, 40) if isinstance(part, str) else part
+               for part in error.get("loc", []) if part is not None]
+        errors.append({"loc": loc, "msg": bounded(str(error.get("msg", "invalid")), 200),
+                       "type": error.get("type", "")})
     return errors
 
 
@@ -74,6 +90,14 @@ def install(api: NinjaAPI) -> None:
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return problem(exc.status_code, str(exc))
 
+    @api.exception_handler(RequestDataTooBig)
+    def _too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem(413, f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
+
+    @api.exception_handler(SuspiciousOperation)
+    def _suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem(400, str(exc) or "the request cannot be read")
+
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
         return problem(404, str(exc) or "not found")
@@ -94,4 +118,4 @@ def install(api: NinjaAPI) -> None:
 
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Unknown paths under /api/ answer in the API's own format."""
-    return problem(404, f"no such endpoint: {request.path}")
+    return problem(404, f"no such endpoint: {bounded(request.path)}")

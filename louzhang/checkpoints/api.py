@@ -10,8 +10,8 @@ from ninja import Router, Schema
 
 from louzhang.access.jurisdiction import scope
 from louzhang.checkpoints.models import Checkpoint
-from louzhang.checkpoints.services import MAX_BATCH, vehicle_checks_ingest
-from louzhang.core.ingest import records_of, results_response
+from louzhang.checkpoints.services import MAX_BATCH, VehicleCheckIn, vehicle_checks_ingest
+from louzhang.core.ingest import batch_body, records_of, results_response
 
 router = Router(tags=["checkpoints"])
 
@@ -24,11 +24,11 @@ class CheckpointOut(Schema):
     round_the_clock: bool
 
 
-class Items(Schema):
+class CheckpointsOut(Schema):
     items: list[CheckpointOut]
 
 
-@router.get("/checkpoints", response=Items)
+@router.get("/checkpoints", response=CheckpointsOut)
 def list_checkpoints(request: HttpRequest) -> dict[str, Any]:
     found = scope(Checkpoint.objects.select_related("area"), request.auth)
     return {"items": [{"code": c.code, "name": c.name, "area": c.area.code, "road": c.road,
@@ -51,7 +51,7 @@ class InspectionResults(Schema):
     results: list[InspectionResultOut]
 
 
-@router.post("/vehicle-checks", response=InspectionResults)
+@router.post("/vehicle-checks", response=InspectionResults, openapi_extra=batch_body(VehicleCheckIn, MAX_BATCH))
 def post_vehicle_checks(request: HttpRequest) -> HttpResponse:
     """One inspection, or `{"records": [...]}` with up to 1,000; answered per record with the
     plate's issuing region, whether it is from a key region, whether the registry knows the car,

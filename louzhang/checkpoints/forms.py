@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.areas.models import Area
@@ -107,11 +108,17 @@ class InspectionForm(PageForm):
 _DATE = _("Dates as 2020-01-23.")
 
 
-class KeyRegionForm(PageForm):
-    """A key region (重点地区): what `checkpoints.services.key_region_add` takes, parsed. Whether
-    the prefixes exist is the service's to say."""
+#: the choice of the operator's list, for every city
+EVERY_CITY = "*"
 
-    name = forms.CharField(label=_("Name"), max_length=50)
+
+class KeyRegionForm(PageForm):
+    """A key region (重点地区): what `checkpoints.key_regions.key_region_add` takes, parsed.
+    Whether the prefixes exist is the service's to say; `city` offers the lists the user keeps
+    (`cities`, and for the operator the list of every city)."""
+
+    city = forms.ChoiceField(label=_("On the list of"), required=False)
+    name = forms.CharField(label=capfirst(_("name")), max_length=50)
     plate_prefixes = ListField(label=_("Plate prefixes, comma-separated (鄂 for a province, 鄂A for a city)"),
                                required=False)
     division_prefixes = ListField(
@@ -130,8 +137,26 @@ class KeyRegionForm(PageForm):
         label=_("Days of home observation after the last exposure (empty: the default, 14)"),
         required=False, min_value=1, max_value=28)
 
+    def __init__(self, *args: Any, cities: list[Area], operator: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cities = {city.code: city for city in cities}
+        choices: list[tuple[str, Any]] = [(code, city.name) for code, city in self.cities.items()]
+        if operator:
+            choices.insert(0, (EVERY_CITY, _("every city (the operator's list)")))
+        field = self.fields["city"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+        if choices:
+            field.initial = choices[0][0]
+
     def clean_risk(self) -> str:
         return str(self.cleaned_data["risk"] or KeyRegion.Risk.HIGH)
+
+    def region(self) -> dict[str, Any]:
+        """What `key_region_add` takes, besides the actor."""
+        data = dict(self.cleaned_data)
+        code = data.pop("city")
+        return {**data, "city": self.cities.get(code), "operator_wide": code == EVERY_CITY}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -143,6 +168,12 @@ class KeyRegionForm(PageForm):
 
 
 class EndKeyRegionForm(forms.Form):
-    """"End today" on one key region."""
+    """"End today" on one key region of those the user reads (`regions`)."""
 
-    end = forms.ModelChoiceField(queryset=KeyRegion.objects.all())
+    end = forms.ModelChoiceField(queryset=KeyRegion.objects.none())
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["end"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = regions

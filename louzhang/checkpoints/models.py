@@ -40,7 +40,10 @@ class KeyRegion(models.Model):
     """A key region (重点地区): where travellers come from that must be registered and observed.
 
     Matched by plate prefix (鄂 for all of Hubei, 鄂A for Wuhan) and by the division named as the
-    origin (a division-code prefix: 42 for Hubei, 4201 for Wuhan), within a date window."""
+    origin (a division-code prefix: 42 for Hubei, 4201 for Wuhan), within a date window.
+
+    Each city's command centre keeps its own list (`city`); a region without a city is on the
+    operator's list, which applies in every city (`checkpoints.key_regions`)."""
 
     class Risk(models.TextChoices):
         HIGH = "high", _("high")
@@ -54,6 +57,9 @@ class KeyRegion(models.Model):
     risk = models.CharField(_("risk"), max_length=8, choices=Risk.choices, default=Risk.HIGH)
     #: days of home observation after the last exposure here; empty: `LOUZHANG_OBSERVATION_DAYS`
     observation_days = models.PositiveSmallIntegerField(_("days of home observation"), null=True, blank=True)
+    #: the city whose list it is on; empty: the operator's list, for every city
+    city = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             limit_choices_to={"level": 1}, verbose_name=_("city"))
 
     class Meta:
         verbose_name = _("key region")

@@ -12,23 +12,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from louzhang.access.jurisdiction import jurisdiction_for
-from louzhang.access.roles import RECORDING_AT_CHECKPOINTS, may_keep_key_regions
+from louzhang.access.roles import RECORDING_AT_CHECKPOINTS
 from louzhang.areas.models import Area, Level
-from louzhang.audit.services import audit_record
+from louzhang.checkpoints.key_regions import (  # noqa: F401  (key_region_add & co. kept here too)
+    KeyRegionError,
+    city_path,
+    key_region_add,
+    key_region_end,
+    key_regions_for_cities,
+)
 from louzhang.checkpoints.models import Checkpoint, KeyRegion, Occupant, VehicleInspection
 from louzhang.core.ingest import (
     DeviceBatch,
     DeviceRecordIn,
+    DeviceTime,
     Errors,
     Result,
     Rules,
+    Text,
+    Words,
     error,
     future_error,
 )
@@ -39,7 +46,7 @@ from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.divisions import place_names_under
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
-from louzhang.identifiers.plates import Plate, known_prefix, parse_plate
+from louzhang.identifiers.plates import Plate, parse_plate
 from louzhang.registry.models import Resident, Vehicle
 
 MAX_BATCH = 1000
@@ -47,27 +54,27 @@ MAX_BATCH = 1000
 
 class OccupantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(default="", max_length=50)
-    phone: str = ""
-    id_number: str = ""
+    name: Words = Field(default="", max_length=50)
+    phone: Text = Field(default="", max_length=30)
+    id_number: Text = Field(default="", max_length=30)
     temperature: Decimal = Field(ge=Decimal("34.0"), le=Decimal("43.0"), max_digits=3, decimal_places=1)
 
 
 class DestinationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    compound: str = Field(min_length=1, max_length=64)
+    compound: Text = Field(min_length=1, max_length=64)
 
 
 class VehicleCheckIn(DeviceRecordIn):
     """One inspection as a device sends it (API.md, `POST /api/v1/vehicle-checks`), after its
     `client_id`."""
 
-    checkpoint: str = Field(min_length=1, max_length=32)
+    checkpoint: Text = Field(min_length=1, max_length=32)
     #: ISO 8601 with an offset ("2020-01-28T08:15:00+08:00"); a time without one is refused
-    at: AwareDatetime
-    plate: str = Field(min_length=1, max_length=20)
-    vehicle_type: str = Field(default="", max_length=30)
-    origin: str = Field(default="", max_length=100)
+    at: DeviceTime
+    plate: Text = Field(min_length=1, max_length=20)
+    vehicle_type: Words = Field(default="", max_length=30)
+    origin: Words = Field(default="", max_length=100)
     destination: DestinationIn | None = None
     occupants: list[OccupantIn] = Field(default_factory=list, max_length=60)
     disposition: Literal["pass", "refused", "referred"]
@@ -263,7 +270,13 @@ class VehicleChecks(DeviceBatch[VehicleCheckIn, _Inspection, VehicleCheckEvent, 
 
     def prepare(self, valid: list[_Inspection]) -> list[tuple[_Inspection, VehicleCheckEvent]]:
         # what every record of the batch is compared with, read once
-        regions = list(KeyRegion.objects.all())
+        # the operator's list and each checkpoint's own city's (`checkpoints.key_regions`)
+        cities = {v.checkpoint.pk: city_path(v.checkpoint.area.path) for v in valid}
+        regions_of: dict[str, list[KeyRegion]] = {path: [] for path in cities.values()}
+        for region in key_regions_for_cities(cities.values()).select_related("city"):
+            for path, regions in regions_of.items():
+                if region.city is None or region.city.path == path:
+                    regions.append(region)
         vehicles = {plate: RegisteredVehicle(pk, compound_name, registered_at)
                     for pk, plate, compound_name, registered_at in Vehicle.objects.filter(
                         plate__in={v.plate.plate for v in valid},
@@ -276,7 +289,8 @@ class VehicleChecks(DeviceBatch[VehicleCheckIn, _Inspection, VehicleCheckEvent, 
         # in plate order: two batches naming the same cars lock them in the same order
         for item in sorted(valid, key=lambda v: (v.plate.plate, v.index)):
             data, plate = item.data, item.plate
-            item.key_region = key_region_for(plate, data.origin, data.at, regions)
+            item.key_region = key_region_for(plate, data.origin, data.at,
+                                             regions_of[cities[item.checkpoint.pk]])
             item.vehicle = vehicles.get(plate.plate)
             item.row = (
                 item.checkpoint.pk, data.client_id, self.user.pk, db_datetime(data.at), plate.plate,
@@ -320,46 +334,3 @@ class VehicleChecks(DeviceBatch[VehicleCheckIn, _Inspection, VehicleCheckEvent, 
         result.followups = sorted({f.followup.pk for f in fired if f.followup is not None})
         result.fired = list(fired)
         return result
-
-
-class KeyRegionError(Exception):
-    """A key region that cannot be saved as given; the message says why."""
-
-
-def key_region_add(*, actor: Any, name: str, division_prefixes: list[str], plate_prefixes: list[str],
-                   starts_on: Any, ends_on: Any = None, risk: str = KeyRegion.Risk.HIGH,
-                   observation_days: int | None = None) -> KeyRegion:
-    """A commander of a whole city adds a key region (重点地区); audited."""
-    if not may_keep_key_regions(actor):
-        raise PermissionDenied("key regions are kept by a city's command centre")
-    name = name.strip()
-    if not name:
-        raise KeyRegionError(_("Give the region a name."))
-    if not division_prefixes and not plate_prefixes:
-        raise KeyRegionError(_("Give division code prefixes, plate prefixes or both."))
-    bad = [p for p in division_prefixes if not (p.isdigit() and 2 <= len(p) <= 6)]
-    if bad:
-        raise KeyRegionError(_("Division code prefixes are 2 to 6 digits: %(bad)s") % {"bad": ", ".join(bad)})
-    bad = [p for p in plate_prefixes if not known_prefix(p)]
-    if bad:
-        raise KeyRegionError(_("Not a plate prefix: %(bad)s") % {"bad": ", ".join(bad)})
-    if ends_on is not None and ends_on < starts_on:
-        raise KeyRegionError(_("The end is before the start."))
-    if risk not in KeyRegion.Risk.values:
-        raise KeyRegionError(_("Unknown risk level."))
-    with transaction.atomic():
-        region = KeyRegion.objects.create(name=name[:50], division_prefixes=division_prefixes,
-                                          plate_prefixes=plate_prefixes, starts_on=starts_on,
-                                          ends_on=ends_on, risk=risk, observation_days=observation_days)
-        audit_record(actor=actor, action="create", object_type="checkpoints.keyregion",
-                     object_id=region.pk, summary=f"key region {region.name} from {starts_on}")
-    return region
-
-
-def key_region_end(*, actor: Any, region: KeyRegion, on: Any) -> None:
-    if not may_keep_key_regions(actor):
-        raise PermissionDenied("key regions are kept by a city's command centre")
-    with transaction.atomic():
-        KeyRegion.objects.filter(pk=region.pk).update(ends_on=on)
-        audit_record(actor=actor, action="change", object_type="checkpoints.keyregion",
-                     object_id=region.pk, summary=f"key region {region.name} ends {on}")

@@ -10,27 +10,29 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from louzhang.access.roles import commands_anywhere, may_keep_key_regions
+from louzhang.access.roles import commands_anywhere
 from louzhang.checkpoints.forms import (
     RECORD_FIELDS,
     EndKeyRegionForm,
     InspectionForm,
     KeyRegionForm,
 )
-from louzhang.checkpoints.models import KeyRegion
+from louzhang.checkpoints.key_regions import (
+    KeyRegionError,
+    cities_commanded,
+    key_region_add,
+    key_region_end,
+    key_regions_visible,
+    may_keep,
+)
 from louzhang.checkpoints.selectors import (
     access_checkpoint,
     checkpoint_today,
     destinations_suggested,
     key_region_name,
 )
-from louzhang.checkpoints.services import (
-    InspectionResult,
-    KeyRegionError,
-    key_region_add,
-    key_region_end,
-    vehicle_checks_ingest,
-)
+from louzhang.checkpoints.services import InspectionResult, VehicleCheckIn, vehicle_checks_ingest
+from louzhang.core.record_words import record_errors
 from louzhang.core.views import forbidden_is_missing
 from louzhang.followups.rules import fired_in_words
 from louzhang.identifiers.plates import normalise_plate
@@ -47,11 +49,17 @@ def checkpoint_page(request: HttpRequest, code: str) -> HttpResponse:
     suggest_url = reverse("checkpoint", args=[checkpoint.code]) + "?suggest=destinations"
     form = InspectionForm(request.POST or None, suggest_url=suggest_url)
     if form.is_valid():
-        [result] = vehicle_checks_ingest(user=request.user, records=[form.record(checkpoint.code)])
-        if result.status == "created":
-            _tell(request, result, form)
-            return redirect("checkpoint", code=checkpoint.code)
-        form.add_record_errors(result.errors, RECORD_FIELDS)
+        record = form.record(checkpoint.code)
+        # what the device schema refuses is told in the page's words, beside its field
+        refused = record_errors(VehicleCheckIn, record)
+        if refused:
+            form.add_record_errors(refused, RECORD_FIELDS)
+        else:
+            [result] = vehicle_checks_ingest(user=request.user, records=[record])
+            if result.status == "created":
+                _tell(request, result, form)
+                return redirect("checkpoint", code=checkpoint.code)
+            form.add_record_errors(result.errors, RECORD_FIELDS)
     day, latest = checkpoint_today(checkpoint)
     # a destination refused comes back with the compounds named like it to pick from
     typed = str(form["destination"].value() or "") if form.is_bound else ""
@@ -97,25 +105,31 @@ def checkpoint_live(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @forbidden_is_missing
 def key_regions(request: HttpRequest) -> HttpResponse:
-    """Commanders keep the list of key regions (重点地区) the checkpoints flag."""
+    """Commanders read the key regions (重点地区) their checkpoints flag: the operator's list and
+    their city's; a city's command centre keeps its city's list (`checkpoints.key_regions`)."""
     if not commands_anywhere(request.user):
         raise Http404("for commanders")
-    may_edit = may_keep_key_regions(request.user)
+    cities = cities_commanded(request.user)
+    operator = bool(request.user.is_superuser)
+    may_edit = operator or bool(cities)
     if request.method == "POST" and not may_edit:
         raise Http404("key regions are kept by a city's command centre")
+    visible = key_regions_visible(request.user)
     if request.method == "POST" and "end" in request.POST:
-        ending = EndKeyRegionForm(request.POST)
+        ending = EndKeyRegionForm(request.POST, regions=visible)
         if ending.is_valid():
             key_region_end(actor=request.user, region=ending.cleaned_data["end"], on=timezone.localdate())
         return redirect("key-regions")
-    form = KeyRegionForm(request.POST or None)
+    form = KeyRegionForm(request.POST or None, cities=cities, operator=operator)
     if form.is_valid():
         try:
-            key_region_add(actor=request.user, **form.cleaned_data)
+            key_region_add(actor=request.user, **form.region())
         except KeyRegionError as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("key-regions")
+    regions = [(region, may_keep(request.user, region))
+               for region in visible.order_by("city__code", "starts_on", "name")]
     return render(request, "checkpoints/key_regions.html", {
-        "regions": KeyRegion.objects.all(), "form": form, "today": timezone.localdate(), "may_edit": may_edit,
+        "regions": regions, "form": form, "today": timezone.localdate(), "may_edit": may_edit,
     })

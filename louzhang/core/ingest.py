@@ -22,26 +22,139 @@ above this one.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Protocol, TypeVar
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from louzhang.core.memo import remembered
+from louzhang.core.text import plain_text
 from louzhang.core.transactions import atomic_with_retry
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 M = TypeVar("M", bound=BaseModel)
+
+# --- what a record's fields may hold ----------------------------------------------------------
+#
+# Shared by every input schema of the API (device records, tips): a value no device or person
+# means — a control character, a time before the emergency or past the calendar's end, an epoch
+# integer, a name of nothing but invisible characters — is an error of that field, so the record
+# is rejected with its reason (and the rest of the batch kept) instead of failing the database.
+
+#: characters no one types: controls (NUL, ESC, DEL, C1 …) and lone surrogates; tab and line
+#: ends are text
+_REFUSED = {"Cc", "Cs"}
+_KEPT = "\t\n\r"
+#: the largest id a database column holds (PostgreSQL bigint)
+MAX_ID = 2**63 - 1
+#: the furthest a list may be paged into: far past any list, far short of what overflows SQL
+MAX_OFFSET = 2**31 - 1
+
+
+def control_character(value: str) -> str | None:
+    """The first control character of `value`, as U+XXXX, or None."""
+    for char in value:
+        if char not in _KEPT and unicodedata.category(char) in _REFUSED:
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def _no_controls(value: str) -> str:
+    found = control_character(value)
+    if found:
+        raise PydanticCustomError("control_character", "contains a control character ({char})", {"char": found})
+    return value
+
+
+def _clean(value: str) -> str:
+    """Invisible and blank characters at both ends dropped: a name of zero-width spaces is blank."""
+    return plain_text(_no_controls(value))
+
+
+def _not_blank(value: str) -> str:
+    value = _clean(value)
+    if not value:
+        raise PydanticCustomError("blank", "is blank (or only invisible characters)")
+    return value
+
+
+#: text as sent, without control characters (codes, client ids)
+Text = Annotated[str, AfterValidator(_no_controls)]
+#: text a person wrote: without control characters, invisible characters at the ends dropped
+Words = Annotated[str, AfterValidator(_clean)]
+#: `Words` that must say something (a visitor's name, a reason)
+RequiredWords = Annotated[str, AfterValidator(_not_blank)]
+#: a row's id: a positive integer a database column can hold
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def emergency_start() -> datetime:
+    """The first moment of the emergency (`LOUZHANG_EMERGENCY_START`, local midnight)."""
+    return timezone.make_aware(datetime.combine(settings.LOUZHANG_EMERGENCY_START_DATE, time()))
+
+
+def _iso_only(value: Any) -> Any:
+    """A time or date as ISO 8601 text (or a parsed one); epoch numbers are not times."""
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise PydanticCustomError("iso_8601", "expected ISO 8601 text (2020-01-28T08:15:00+08:00), not a number")
+    return value
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _in_the_emergency(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise PydanticCustomError("time_range", "time is outside the calendar") from None
+    start = emergency_start()
+    if utc < start:
+        raise PydanticCustomError(
+            "before_emergency", "time is before the emergency began ({start}): check the device clock",
+            {"start": settings.LOUZHANG_EMERGENCY_START_DATE.isoformat()})
+    return value
+
+
+def _plausible_day(value: date) -> date:
+    earliest = settings.LOUZHANG_EMERGENCY_START_DATE - timedelta(days=366)
+    latest = timezone.localdate() + timedelta(days=366)
+    if not earliest <= value <= latest:
+        raise PydanticCustomError("date_range", "date is not between {earliest} and {latest}",
+                                  {"earliest": earliest.isoformat(), "latest": latest.isoformat()})
+    return value
+
+
+#: when something happened, as a device saw it: ISO 8601 with an offset, not before the
+#: emergency began (`LOUZHANG_EMERGENCY_START`), nor one past the calendar's end in UTC. The future is the domain's to refuse
+#: (`DeviceBatch.too_late`), with its own words.
+DeviceTime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_in_the_emergency)]
+#: a day a person names (a return, a stay, an exposure): ISO 8601, within a year of the
+#: emergency's start and of today
+Day = Annotated[date, BeforeValidator(_iso_only), AfterValidator(_plausible_day)]
 
 
 def validate_each(schema: type[M], records: list[Any]) -> tuple[list[tuple[int, M]], dict[int, list[dict[str, Any]]]]:
@@ -62,7 +175,11 @@ def records_of(request: HttpRequest, limit: int) -> list[Any]:
     `limit` records is refused whole (400/413/422)."""
     try:
         body = json.loads(request.body or b"null")
-    except ValueError:
+    except RequestDataTooBig:
+        raise HttpError(413, f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes") from None
+    except RecursionError:
+        raise HttpError(400, "the body is nested too deeply") from None
+    except ValueError:  # not JSON, or not UTF-8
         raise HttpError(400, "the body is not JSON") from None
     if isinstance(body, dict) and "records" in body:
         records = body["records"]
@@ -75,6 +192,31 @@ def records_of(request: HttpRequest, limit: int) -> list[Any]:
     if len(records) > limit:
         raise HttpError(413, f"at most {limit} records per request, not {len(records)}")
     return records
+
+
+def batch_body(schema: type[BaseModel], limit: int) -> dict[str, Any]:
+    """The request body of a batch endpoint for its OpenAPI document (`openapi_extra`): one
+    record, or `{"records": [...]}` with at most `limit`. The records are read by `records_of`,
+    not by the framework, so that a record not valid is answered `rejected` on its own: the body
+    takes anything in `records`, the record's schema says what is stored."""
+    name = schema.__name__
+    record = schema.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = {name: record, **record.pop("$defs", {})}
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    body = {
+        "description": f'one record, or {{"records": [...]}} with at most {limit}; each answered on its own '
+                       "(a record that is not valid: `rejected`, with its errors)",
+        "anyOf": [
+            ref,
+            {"type": "object", "required": ["records"], "properties": {"records": {
+                "type": "array", "maxItems": limit,
+                "items": {"anyOf": [ref, {"description": "anything else: answered `rejected`"}]}}}},
+            {"type": "object", "not": {"required": ["records"]},
+             "description": "an object that is not a valid record: answered as one, `rejected`"},
+        ],
+    }
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "x-components": components}
 
 
 def results_response(results: list[dict[str, Any]]) -> HttpResponse:
@@ -101,7 +243,7 @@ class DeviceRecordIn(BaseModel):
     sent again is answered `duplicate` and stored once)."""
 
     model_config = ConfigDict(extra="forbid")
-    client_id: str = Field(min_length=1, max_length=64)
+    client_id: Text = Field(min_length=1, max_length=64)
 
 
 @dataclass

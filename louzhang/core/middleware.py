@@ -1,4 +1,5 @@
-"""Request context that deeper layers (the audit log) read without threading `request` through."""
+"""Request context that deeper layers (the audit log) read without threading `request` through;
+the language of the page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 @dataclass(frozen=True)
@@ -48,3 +51,34 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _current.reset(token)
+
+
+class LanguageMiddleware:
+    """The language of a page: Chinese unless the user chose another with the language switch
+    (a cookie, set by Django's `set_language`). A phone's own language (Accept-Language) does
+    not count: a Chinese officer with an English-set phone still gets Chinese. The HTTP API is
+    the exception: a device or program asks for its messages' language with Accept-Language."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        api = request.path_info.startswith("/api/")
+        language = _chosen_language(request) or (
+            translation.get_language_from_request(request) if api else settings.LANGUAGE_CODE)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie", "Accept-Language") if api else ("Cookie",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+def _chosen_language(request: HttpRequest) -> str | None:
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if not chosen:
+        return None
+    try:
+        return translation.get_supported_language_variant(chosen)
+    except LookupError:
+        return None

@@ -21,6 +21,7 @@ from louzhang.demo.duty import demo_duty
 from louzhang.demo.notices import demo_notices
 from louzhang.demo.rosters import demo_rosters
 from louzhang.demo.screening import load_screening
+from louzhang.demo.stats import demo_stats
 from louzhang.demo.tips import demo_tips
 from louzhang.registry.models import Resident, Vehicle
 
@@ -58,6 +59,7 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["officers"] = demo_duty()
         result.created["rosters"] = demo_rosters()
         result.created["disinfection"] = demo_disinfection()
+    result.created["history"] = demo_stats()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result

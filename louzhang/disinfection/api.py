@@ -7,13 +7,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
-from louzhang.core.ingest import records_of, results_response
-from louzhang.disinfection.services import MAX_BATCH, disinfections_ingest
+from louzhang.core.ingest import batch_body, records_of, results_response
+from louzhang.disinfection.services import MAX_BATCH, DisinfectionIn, disinfections_ingest
 
 router = Router(tags=["disinfection"])
 
 
-class RecordResult(Schema):
+class DisinfectionResultOut(Schema):
     index: int
     status: str = Field(description="created, duplicate or rejected")
     id: int | None = Field(description="the round: stored now, or stored before (duplicate)")
@@ -22,11 +22,11 @@ class RecordResult(Schema):
     alerts: list[str]
 
 
-class Results(Schema):
-    results: list[RecordResult]
+class DisinfectionResults(Schema):
+    results: list[DisinfectionResultOut]
 
 
-@router.post("/disinfections", response=Results)
+@router.post("/disinfections", response=DisinfectionResults, openapi_extra=batch_body(DisinfectionIn, MAX_BATCH))
 def post_disinfections(request: HttpRequest) -> HttpResponse:
     """One round of a unit's disinfection, or `{"records": [...]}` with up to 200:
     `{"client_id", "unit": "<unit code>", "at": "2020-01-28T08:15:00+08:00", "areas":

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from louzhang.access.jurisdiction import jurisdiction_for, scope
 from louzhang.accounts.models import Role
@@ -34,9 +34,12 @@ from louzhang.audit.services import audit_record
 from louzhang.core.ingest import (
     DeviceBatch,
     DeviceRecordIn,
+    DeviceTime,
     Errors,
     Result,
     Rules,
+    Text,
+    Words,
     error,
     future_error,
 )
@@ -291,11 +294,11 @@ def _settle(rounds: dict[int, tuple[Area, list[datetime]]], actor: Any) -> int:
 class DisinfectionIn(DeviceRecordIn):
     """One round as a device sends it (API.md), after its `client_id`."""
 
-    unit: str = Field(min_length=1, max_length=64)
+    unit: Text = Field(min_length=1, max_length=64)
     #: ISO 8601 with an offset; a time without one is refused
-    at: AwareDatetime
-    areas: list[str] = Field(min_length=1, max_length=len(CommonArea.values))
-    agent: str = Field(default="", max_length=50)
+    at: DeviceTime
+    areas: list[Text] = Field(min_length=1, max_length=len(CommonArea.values))
+    agent: Words = Field(default="", max_length=50)
 
 
 @dataclass

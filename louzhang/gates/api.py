@@ -5,29 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from louzhang.access.jurisdiction import scope
-from louzhang.core.ingest import records_of, results_response
+from louzhang.core.ingest import batch_body, records_of, results_response
 from louzhang.gates.models import Gate
-from louzhang.gates.services import MAX_BATCH, gate_checks_ingest
+from louzhang.gates.services import MAX_BATCH, GateCheckIn, gate_checks_ingest
 
 router = Router(tags=["gates"])
 
 
-class RecordResult(Schema):
+class GateCheckResultOut(Schema):
     index: int
-    status: str
+    status: str = Field(description="created, duplicate or rejected")
     id: int | None
-    errors: list[dict[str, Any]]
+    errors: list[dict[str, Any]] = Field(description='why it was rejected: `{"loc": ["at"], "msg": ...}`')
     alerts: list[str]
 
 
-class Results(Schema):
-    results: list[RecordResult]
+class GateCheckResults(Schema):
+    results: list[GateCheckResultOut]
 
 
-@router.post("/gate-checks", response=Results)
+@router.post("/gate-checks", response=GateCheckResults, openapi_extra=batch_body(GateCheckIn, MAX_BATCH))
 def post_gate_checks(request: HttpRequest) -> HttpResponse:
     """One gate record, or `{"records": [...]}` with up to 1,000. Each record is answered on its
     own (`created`, `duplicate` for a `client_id` this device sent before, `rejected` with
@@ -43,11 +43,11 @@ class GateOut(Schema):
     area: str
 
 
-class Items(Schema):
+class GatesOut(Schema):
     items: list[GateOut]
 
 
-@router.get("/gates", response=Items)
+@router.get("/gates", response=GatesOut)
 def list_gates(request: HttpRequest, compound: str | None = None) -> dict[str, Any]:
     """The gates of the compounds in the token user's jurisdiction (of one, with `compound=`),
     so a device learns its codes."""

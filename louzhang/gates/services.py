@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import RECORDING_AT_GATES, may_print_passes
@@ -25,9 +25,13 @@ from louzhang.audit.services import audit_record
 from louzhang.core.ingest import (
     DeviceBatch,
     DeviceRecordIn,
+    DeviceTime,
     Errors,
+    RequiredWords,
     Result,
     Rules,
+    Text,
+    Words,
     error,
     future_error,
 )
@@ -46,24 +50,24 @@ CARD_CODE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud 
 
 class Visitor(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=50)
-    phone: str = ""
-    id_number: str = ""
-    reason: str = Field(default="", max_length=100)
-    visiting: str = Field(default="", max_length=100)
+    name: RequiredWords = Field(max_length=50)
+    phone: Text = Field(default="", max_length=30)
+    id_number: Text = Field(default="", max_length=30)
+    reason: Words = Field(default="", max_length=100)
+    visiting: Words = Field(default="", max_length=100)
 
 
 class GateCheckIn(DeviceRecordIn):
     """One record as a device sends it (API.md, `POST /api/v1/gate-checks`), after its
     `client_id`."""
 
-    gate: str = Field(min_length=1, max_length=64)
+    gate: Text = Field(min_length=1, max_length=64)
     direction: Literal["in", "out"]
     #: ISO 8601 with an offset ("2020-01-28T08:15:00+08:00"); a time without one is refused
-    at: AwareDatetime
+    at: DeviceTime
     temperature: Decimal = Field(ge=Decimal("34.0"), le=Decimal("43.0"), max_digits=3, decimal_places=1)
     method: Literal["forehead", "armpit", "wrist"] = "forehead"
-    pass_code: str | None = Field(default=None, max_length=16)
+    pass_code: Text | None = Field(default=None, max_length=16)
     visitor: Visitor | None = None
 
     @field_validator("pass_code")

@@ -13,13 +13,19 @@ from django.utils.translation import gettext as _
 from louzhang.access.areas import access_area
 from louzhang.access.masking import present
 from louzhang.areas.models import Level
+from louzhang.core.record_words import record_errors
 from louzhang.core.thresholds import fever_threshold
 from louzhang.core.views import forbidden_is_missing
 from louzhang.followups.rules import fired_in_words
 from louzhang.gates.forms import RECORD_FIELDS, GateRecordForm
 from louzhang.gates.models import Gate
 from louzhang.gates.selectors import access_gate, gate_today
-from louzhang.gates.services import GateCheckResult, gate_checks_ingest, pass_sheet_print
+from louzhang.gates.services import (
+    GateCheckIn,
+    GateCheckResult,
+    gate_checks_ingest,
+    pass_sheet_print,
+)
 
 
 @login_required
@@ -31,11 +37,17 @@ def gate_page(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("recording at this gate is for its own staff")
     form = GateRecordForm(request.POST or None) if can_record else None
     if form is not None and form.is_valid():
-        [result] = gate_checks_ingest(user=request.user, records=[form.record(gate.code)])
-        if result.status == "created":
-            _tell(request, result, form.cleaned_data["temperature"])
-            return redirect("gate", code=gate.code)
-        form.add_record_errors(result.errors, RECORD_FIELDS)
+        record = form.record(gate.code)
+        # what the device schema refuses is told in the page's words, beside its field
+        refused = record_errors(GateCheckIn, record)
+        if refused:
+            form.add_record_errors(refused, RECORD_FIELDS)
+        else:
+            [result] = gate_checks_ingest(user=request.user, records=[record])
+            if result.status == "created":
+                _tell(request, result, form.cleaned_data["temperature"])
+                return redirect("gate", code=gate.code)
+            form.add_record_errors(result.errors, RECORD_FIELDS)
     return render(request, "gates/gate.html", {**_live_context(request, gate), "can_record": can_record,
                                                "form": form})
 

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.access.roles import may_manage_channels
@@ -13,6 +14,7 @@ from louzhang.accounts.models import Role
 from louzhang.areas.models import Area
 from louzhang.core.forms import PageForm
 from louzhang.notifications.models import RESIDENTS, Channel, ChannelKind
+from louzhang.notifications.policy import Refused, check_address
 
 #: kinds that can send markdown
 MARKDOWN_KINDS = (ChannelKind.WECOM, ChannelKind.DINGTALK)
@@ -24,7 +26,7 @@ class ChannelForm(PageForm):
     """A new channel. The area must be one the user commands; `notifications.services.channel_add`
     checks it again, with everything else that could never work."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=capfirst(_("name")), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)
     url = forms.CharField(label=_("Webhook address"), max_length=2000,
                           widget=forms.TextInput(attrs={"class": "mono"}))
@@ -50,7 +52,7 @@ class ChannelForm(PageForm):
         return name
 
     def clean_url(self) -> str:
-        url: str = self.cleaned_data["url"]
+        url: str = self.cleaned_data["url"].strip()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise forms.ValidationError(_("The address begins with https:// or http://."))
@@ -74,6 +76,11 @@ class ChannelForm(PageForm):
         cleaned = super().clean() or {}
         if cleaned.get("kind") in SIGNED_KINDS and not cleaned.get("secret"):
             self.add_error("secret", _("A DingTalk or Feishu robot needs its signing secret."))
+        if cleaned.get("kind") and cleaned.get("url"):
+            try:  # where this kind may send (`notifications.policy`)
+                check_address(cleaned["kind"], cleaned["url"])
+            except Refused as exc:
+                self.add_error("url", str(exc))
         return cleaned
 
     @property

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from louzhang.access.roles import may_manage_channels
+from louzhang.accounts.models import Role
 from louzhang.core.views import forbidden_is_missing
 from louzhang.notifications.forms import ChannelForm, ChannelSwitchForm, InboxReadForm
-from louzhang.notifications.models import Delivery
+from louzhang.notifications.models import RESIDENTS, Delivery
 from louzhang.notifications.selectors import (
     access_delivery,
     channels_visible,
@@ -55,6 +56,12 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 def _commander_only(request: HttpRequest) -> None:
     if not may_manage_channels(request.user):
         raise Http404("for commanders")
+
+
+def role_names(roles: list[str]) -> list[str]:
+    """The roles a channel serves as people call them ("building warden", not `warden`)."""
+    names = {**dict(Role.choices), RESIDENTS: _("residents (residents' group)")}
+    return [str(names.get(role, role)) for role in roles]
 
 
 def display_address(url: str) -> str:
@@ -126,5 +133,6 @@ def channels(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Channel added."))
             return redirect("channels")
-    items = [(c, display_address(c.url)) for c in channels_visible(request.user).order_by("name")]
+    items = [(c, display_address(c.url), role_names(c.roles))
+             for c in channels_visible(request.user).order_by("name")]
     return render(request, "notifications/channels.html", {"items": items, "form": form})

@@ -11,9 +11,11 @@ from ninja import Field, Query, Router, Schema
 
 from louzhang.access.areas import access_area
 from louzhang.access.masking import present
-from louzhang.core.ingest import records_of, results_response
+from louzhang.core.ingest import MAX_OFFSET, Id, batch_body, records_of, results_response
 from louzhang.observation.devices import (
     MAX_BATCH,
+    CheckInIn,
+    ObservationIn,
     check_ins_ingest,
     observations_ingest,
 )
@@ -37,7 +39,7 @@ class ObservationResults(Schema):
     results: list[ObservationResultOut]
 
 
-@router.post("/observations", response=ObservationResults)
+@router.post("/observations", response=ObservationResults, openapi_extra=batch_body(ObservationIn, MAX_BATCH))
 def post_observations(request: HttpRequest) -> HttpResponse:
     """One observation, or `{"records": [...]}` with up to 200, from a warden's, health
     liaison's or commander's token (another role: 403): `{"client_id", "household", "person":
@@ -75,8 +77,9 @@ class CheckInResults(Schema):
     results: list[CheckInResultOut]
 
 
-@router.post("/observations/{observation_id}/check-ins", response=CheckInResults)
-def post_check_ins(request: HttpRequest, observation_id: int) -> HttpResponse:
+@router.post("/observations/{observation_id}/check-ins", response=CheckInResults,
+             openapi_extra=batch_body(CheckInIn, MAX_BATCH))
+def post_check_ins(request: HttpRequest, observation_id: Id) -> HttpResponse:
     """One check-in, or `{"records": [...]}` with up to 200: `{"client_id", "at",
     "temperature": 36.6, "symptoms": []}` (symptoms: fever, cough, sore_throat, breathless,
     fatigue, diarrhoea, taste). A fever or a symptom fires `check_in_fever`: an urgent
@@ -118,7 +121,7 @@ class ListFilters(Schema):
         "active", description="active (default), released, proposed, hospital, moved, cancelled; "
         "open (proposed and active), all")
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/observations", response=ObservationsOut)

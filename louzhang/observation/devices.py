@@ -19,7 +19,7 @@ Only users who observe (`access.roles.OBSERVING`: warden, health liaison, comman
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,12 +27,24 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import OBSERVING, may_observe
 from louzhang.areas.models import Area, Level
-from louzhang.core.ingest import DeviceRecordIn, Errors, Result, error, future_error, validate_each
+from louzhang.core.ingest import (
+    Day,
+    DeviceRecordIn,
+    DeviceTime,
+    Errors,
+    RequiredWords,
+    Result,
+    Text,
+    Words,
+    error,
+    future_error,
+    validate_each,
+)
 from louzhang.observation.models import (
     CheckIn,
     Observation,
@@ -53,20 +65,20 @@ MAX_DAYS = 28
 
 class ObservedPersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id_number: str = Field(default="", max_length=30)
-    name: str = Field(default="", max_length=50)
-    phone: str = Field(default="", max_length=30)
+    id_number: Text = Field(default="", max_length=30)
+    name: Words = Field(default="", max_length=50)
+    phone: Text = Field(default="", max_length=30)
 
 
 class ObservationIn(DeviceRecordIn):
     """One observation as a device sends it (API.md, `POST /api/v1/observations`)."""
 
-    household: str = Field(min_length=1, max_length=64)
+    household: Text = Field(min_length=1, max_length=64)
     person: ObservedPersonIn
-    reason: str = Field(min_length=1, max_length=200)
-    last_exposure: date
+    reason: RequiredWords = Field(max_length=200)
+    last_exposure: Day
     #: where the exposure was, in words (武汉市)
-    exposure_region: str = Field(default="", max_length=100)
+    exposure_region: Words = Field(default="", max_length=100)
     #: days from the last exposure (default `LOUZHANG_OBSERVATION_DAYS`, 14)
     days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
 
@@ -74,10 +86,10 @@ class ObservationIn(DeviceRecordIn):
 class CheckInIn(DeviceRecordIn):
     """One check-in (API.md, `POST /api/v1/observations/{id}/check-ins`)."""
 
-    at: AwareDatetime
+    at: DeviceTime
     temperature: Decimal = Field(ge=Decimal("34.0"), le=Decimal("43.0"), max_digits=3, decimal_places=1)
-    symptoms: list[str] = Field(default_factory=list, max_length=10)
-    note: str = Field(default="", max_length=200)
+    symptoms: list[Text] = Field(default_factory=list, max_length=10)
+    note: Words = Field(default="", max_length=200)
 
 
 @dataclass

@@ -1,7 +1,12 @@
-"""Household addresses as communities write them: 34号楼二单元6楼西户, 34-2-602, 34栋2单元602室.
+"""Household addresses as communities write them: 34号楼二单元6楼西户, 34-2-602, 34栋2单元602室,
+34—2—602 (any dash), 34-2-6楼西户.
 
 The parts are the building (楼号), unit (单元), floor and door; the door is a side (东/西/南/北/中,
-as in 6楼西户) or a room number (602室: floor 6, door 02).
+as in 6楼西户) or a room number (602室: floor 6, door 02). Every way of writing the same parts
+gives the same household code (`local_code`). Which room number a side is (is 601 the west flat
+or the east one?) differs from town to town, so a side and a room number are never taken for
+the same flat: `recorded_local` reads a household's code back, and the residents' import
+refuses to add a flat written one way on a floor recorded the other way.
 """
 
 from __future__ import annotations
@@ -72,11 +77,30 @@ _FULL = re.compile(
     rf"(?:(?P<floor>{_NUM})\s*(?:楼|层)\s*(?P<side>[东西南北中])\s*(?:户|侧)?"
     rf"|(?P<room>\d{{3,4}})\s*(?:室|号|户)?)$"
 )
-_DASHED = re.compile(r"^(?P<building>\d+[A-Z]?)-(?P<unit>\d+)-(?P<room>\d{3,4})$")
+_DASHED = re.compile(
+    rf"^(?P<building>\d+[A-Z]?)(?:号楼|号|栋|幢|座|楼)?-(?P<unit>\d+)(?:单元)?-"
+    rf"(?:(?P<room>\d{{3,4}})(?:室|号|户)?|(?P<floor>{_NUM})(?:楼|层)(?P<side>[东西南北中])(?:户|侧)?)$"
+)
+#: dashes people type between the parts (NFKC already makes "－" a "-")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u30fc\uff70_/]")
+_LOCAL = re.compile(r"(\d{2})(\d{2,3})")
+
+
+def recorded_local(code: str) -> tuple[int, bool] | None:
+    """(floor, is a side) of a household from its area code (…-0601 is 6楼西户, …-0611 is
+    601室); None for a code made otherwise."""
+    found = _LOCAL.fullmatch(code.rsplit("-", 1)[-1])
+    if found is None:
+        return None
+    floor, door = int(found.group(1)), int(found.group(2))
+    if 1 <= door <= len(SIDES):
+        return floor, True
+    return (floor, False) if door > 10 else None
 
 
 def parse_address(raw: str) -> HouseholdAddress:
     text = unicodedata.normalize("NFKC", raw or "").strip().upper().replace(" ", "")
+    text = _DASHES.sub("-", text)
     if not text:
         raise IdentifierError(_("address is empty"))
     match = _FULL.match(text) or _DASHED.match(text)

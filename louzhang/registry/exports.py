@@ -25,6 +25,7 @@ from louzhang.access.masking import present
 from louzhang.areas.models import Area
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
+from louzhang.core.sheets import data_row
 from louzhang.registry.care import care_text
 from louzhang.registry.models import ExportJob, Resident
 from louzhang.worker.jobs import job_enqueue, job_work
@@ -43,11 +44,12 @@ def residents_in(user: Any, area: Area) -> Any:
 def write_residents(target: IO[bytes], user: Any, area: Area,
                     progress: Callable[[int], None] | None = None) -> int:
     """Residents under `area` within the user's jurisdiction, as an XLSX workbook on `target`;
-    returns how many. Text cells only for numbers (ID numbers, phones), so Excel never turns
-    them into 1.50207E+17. Streamed in chunks: memory stays flat for a whole city."""
+    returns how many. Every cell is data (`data_row`: a name typed as `=HYPERLINK(…)` stays
+    text), text cells for numbers (ID numbers, phones), so Excel never turns them into
+    1.50207E+17. Streamed in chunks: memory stays flat for a whole city."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title="居民")
-    sheet.append(HEADERS)
+    sheet.append(data_row(sheet, HEADERS))
     queryset = (residents_in(user, area).select_related("household__parent__parent__parent")
                 .order_by("household__path", "-is_head", "birth_date", "id"))
     count = 0
@@ -67,12 +69,12 @@ def write_residents(target: IO[bytes], user: Any, area: Area,
             unit = household.parent
             building = unit.parent if unit else None
             compound = building.parent if building else None
-            sheet.append([
+            sheet.append(data_row(sheet, [
                 compound.name if compound else "", building.name if building else "",
                 unit.name if unit else "", household.name, person["name"], r.get_gender_display(),
                 r.birth_date.isoformat(), person["id_number"], person["phone"],
                 r.get_residency_display(), care_text(person["care_tags"]), r.note,
-            ])
+            ]))
         if progress:
             progress(len(chunk))
         chunk.clear()

@@ -7,7 +7,10 @@ idempotent.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,9 @@ from louzhang.worker.jobs import JobFailed, job_enqueue, job_progress, job_work
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 SUFFIXES = (".csv", ".xlsx")
+#: how long a file's name may be where pages, messages and the audit show it
+NAME_CHARS = 100
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
 IMPORTERS = {ImportJob.Kind.RESIDENTS: import_residents, ImportJob.Kind.VEHICLES: import_vehicles}
 
 
@@ -43,7 +49,7 @@ def import_job_create(*, user: Any, kind: str, upload: UploadedFile, compound_co
         raise PermissionDenied("imports are for wardens and commanders")
     if kind not in ImportJob.Kind.values:
         raise UploadError(_("Choose what the file holds: residents or vehicles."))
-    name = Path(upload.name or "").name
+    name = upload_name(upload.name or "")
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise UploadError(_("%(file)s: use a .csv or .xlsx file") % {"file": name})
@@ -60,40 +66,53 @@ def import_job_create(*, user: Any, kind: str, upload: UploadedFile, compound_co
             handle.write(chunk)
     with transaction.atomic():
         job = ImportJob.objects.create(
-            kind=kind, user=user, original_name=name[:200], compound_code=compound_code.strip()[:64],
+            kind=kind, user=user, original_name=name, compound_code=compound_code.strip()[:64],
             stored_path=str(target.relative_to(settings.VAR_DIR)),
         )
         job_enqueue(job)
     return job
 
 
-def _count_rows(path: Path) -> int:
-    """About how many rows the file has, for the progress bar (header rows included)."""
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+def upload_name(raw: str) -> str:
+    """The name of an uploaded file as pages, messages and the audit show it: without any
+    folder (a browser may send `C:\\fakepath\\名单.csv`), without control or invisible
+    formatting characters (a right-to-left mark can make `gpj.csv` look like `vsc.jpg`), at most
+    `NAME_CHARS` characters with its suffix kept."""
+    name = re.split(r"[/\\]", unicodedata.normalize("NFC", raw))[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ").strip(" .")
+    if len(name) > NAME_CHARS:
+        stem, suffix = Path(name).stem, Path(name).suffix[:10]
+        name = f"{stem[:NAME_CHARS - len(suffix) - 1]}…{suffix}"
+    return name or "upload"
 
+
+def _count_rows(path: Path) -> int:
+    """About how many rows the file has, for the progress bar (header rows included); 0 when
+    it cannot tell. An XLSX file is not opened with openpyxl here (the import checks it before
+    it does): the first sheet's first bytes say how many rows it claims."""
+    if path.suffix.lower() == ".xlsx":
         try:
-            book = load_workbook(path, read_only=True)
-        except Exception:  # a damaged file: the import itself says what is wrong
+            with zipfile.ZipFile(path) as archive, archive.open("xl/worksheets/sheet1.xml") as sheet:
+                head = sheet.read(4096)
+        except Exception:  # a damaged file, or sheets named otherwise: the import tells
             return 0
-        try:
-            return int(book.worksheets[0].max_row or 0)
-        finally:
-            book.close()  # a read-only workbook keeps its file open until closed
+        found = _DIMENSION.search(head)
+        return int(found.group(1) or 1) if found else 0
     with path.open("rb") as handle:
         return sum(1 for _line in handle)
 
 
 @job_work(ImportJob)
 def import_job_work(job: ImportJob, progress: Callable[[int], None]) -> Mapping[str, Any]:
-    """The import, as the uploader; the counts and the rejects file for the job row."""
+    """The import, as the uploader; the counts and the rejects file for the job row. A file
+    that cannot be imported fails the job with the reason (the page shows it)."""
     path = Path(settings.VAR_DIR) / job.stored_path
-    job_progress(job, total=_count_rows(path))
     rejects = path.with_name("rejects.csv")
     try:
+        job_progress(job, total=_count_rows(path))
         summary = IMPORTERS[ImportJob.Kind(job.kind)](
             path, actor=job.user, compound_code=job.compound_code or None, rejects_path=rejects,
-            progress=progress,
+            progress=progress, name=job.original_name,
         )
     except ImportFileError as exc:
         raise JobFailed(str(exc)) from None

@@ -7,8 +7,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
-from louzhang.core.ingest import records_of, results_response
-from louzhang.screening.services import visits_ingest
+from louzhang.core.ingest import batch_body, records_of, results_response
+from louzhang.screening.services import VisitIn, visits_ingest
 
 router = Router(tags=["screening"])
 
@@ -32,7 +32,7 @@ class VisitResults(Schema):
     results: list[VisitResultOut]
 
 
-@router.post("/visits", response=VisitResults)
+@router.post("/visits", response=VisitResults, openapi_extra=batch_body(VisitIn, MAX_BATCH))
 def post_visits(request: HttpRequest) -> HttpResponse:
     """One visit, or `{"records": [...]}` with up to 200, from a warden's or commander's token
     (another role: 403). Each visit is stored whole or not at all and answered on its own:

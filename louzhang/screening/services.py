@@ -19,14 +19,27 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from louzhang.access.jurisdiction import jurisdiction_for
 from louzhang.access.roles import VISITING, may_command, may_visit
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
+from louzhang.checkpoints.key_regions import key_regions_for_area
 from louzhang.checkpoints.models import KeyRegion
-from louzhang.core.ingest import DeviceRecordIn, Errors, Result, error, validate_each
+from louzhang.core.ingest import (
+    Day,
+    DeviceRecordIn,
+    DeviceTime,
+    Errors,
+    Id,
+    RequiredWords,
+    Result,
+    Text,
+    Words,
+    error,
+    validate_each,
+)
 from louzhang.core.paths import AreaPath
 from louzhang.followups.rules import Fired, rules_fire
 from louzhang.identifiers.divisions import place_names_under
@@ -42,9 +55,9 @@ MAX_PEOPLE = 30
 
 class KeyRegionStayIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    region: str = Field(min_length=1, max_length=100)
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    region: RequiredWords = Field(max_length=100)
+    from_: Day | None = Field(default=None, alias="from")
+    to: Day | None = None
 
 
 class PersonFoundIn(BaseModel):
@@ -52,28 +65,28 @@ class PersonFoundIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     #: a registered member, by id (the visit page sends it for the members it listed)
-    resident: int | None = None
-    id_number: str = Field(default="", max_length=30)
-    name: str = Field(default="", max_length=50)
-    phone: str = Field(default="", max_length=30)
+    resident: Id | None = None
+    id_number: Text = Field(default="", max_length=30)
+    name: Words = Field(default="", max_length=50)
+    phone: Text = Field(default="", max_length=30)
     key_region_stay: KeyRegionStayIn | None = None
-    returned_at: date | None = None
-    travel: str = Field(default="", max_length=50)
-    symptoms: list[str] = Field(default_factory=list, max_length=10)
+    returned_at: Day | None = None
+    travel: Words = Field(default="", max_length=50)
+    symptoms: list[Text] = Field(default_factory=list, max_length=10)
     contact_with_case: bool = False
-    care: list[str] = Field(default_factory=list, max_length=7)
-    advice: str = Field(default="", max_length=200)
-    note: str = Field(default="", max_length=300)
+    care: list[Text] = Field(default_factory=list, max_length=7)
+    advice: Words = Field(default="", max_length=200)
+    note: Words = Field(default="", max_length=300)
 
 
 class VisitIn(DeviceRecordIn):
     """One visit as a device (or the visit page) sends it (API.md, `POST /api/v1/visits`)."""
 
-    household: str = Field(min_length=1, max_length=64)
-    at: AwareDatetime
+    household: Text = Field(min_length=1, max_length=64)
+    at: DeviceTime
     mode: Literal["in_person", "phone", "wechat", "nobody_home"]
     people: list[PersonFoundIn] = Field(default_factory=list, max_length=MAX_PEOPLE)
-    note: str = Field(default="", max_length=300)
+    note: Words = Field(default="", max_length=300)
 
 
 @dataclass
@@ -144,10 +157,11 @@ def _place(household: Area) -> str:
     return "".join(a.name for a in (building, unit, household) if a is not None)
 
 
-def key_region_named(text: str, on: date) -> KeyRegion | None:
-    """The key region `text` names (its name, or a place inside it), in force on `on`."""
+def key_region_named(text: str, on: date, area: Area | None = None) -> KeyRegion | None:
+    """The key region `text` names (its name, or a place inside it), in force on `on`: of the
+    operator's list or the list of the city of `area` (`checkpoints.key_regions`)."""
     best: tuple[int, KeyRegion] | None = None
-    for region in KeyRegion.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), starts_on__lte=on):
+    for region in key_regions_for_area(area, on):
         score = 100 if region.name == text else 0
         for prefix in region.division_prefixes:
             if any(place and place in text for place in place_names_under(prefix)):
@@ -209,7 +223,7 @@ def _observe(actor: Any, household: Area, resident: Resident, person: PersonFoun
     """Open (or propose) home observation for a returnee from a key region, propose it for a
     contact of a case; the id, or None when none is needed."""
     stay = person.key_region_stay
-    region = key_region_named(stay.region, stay.to or person.returned_at or day) if stay else None
+    region = key_region_named(stay.region, stay.to or person.returned_at or day, household) if stay else None
     if region is None and not person.contact_with_case:
         return None
     last = min(filter(None, [person.returned_at or (stay.to if stay else None) or day, day]))

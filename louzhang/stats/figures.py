@@ -6,6 +6,38 @@ Two kinds of figure:
   fevers, visits, tips received …;
 - *states* at the end of the day (for today: now): officers on post, people under observation,
   follow-ups open and overdue, households registered.
+
+Where a record counts: at the compound of its household, building, unit or gate; a checkpoint's
+or a follow-up's at the area it is filed at (a district, a community …), so a district counts
+its own checkpoints and tasks; an area's figures are its own and everything below it. A police
+station's figures are those of the communities of its beat and its own officers; an area's
+officers are those of the police units that answer only for places inside it (a district: its
+branch and its stations; the city: all).
+
+What each figure means (the commander's definitions, as `stats.rollup` counts them):
+- officers, officers on post: officers of the unit(s) at the end of the day, by the last
+  duty-status change before it (an officer never changed since created: the status they were
+  created with).
+- households, units: as registered now (the register keeps no history).
+- households visited: distinct households somebody was reached at that day (in person, by
+  phone or WeChat); a door where nobody answered is no visit, a household visited twice is one.
+- returnees / people with symptoms / contacts found: distinct people found at that day's visits
+  (back from a key region; with a symptom; in contact with a case).
+- under home observation: people whose observation had begun (its first day; a proposed one:
+  the day the health liaison confirmed it) and was not closed at the end of the day; proposals
+  never confirmed and cancelled observations never count.
+- observations started: observations that began that day (as above).
+- check-ins missed: check-in slots the observation sweep found missed that day.
+- released: observations released that day.
+- observation breaches at gates: each time the gate rule found a member of a household under
+  home observation going out (the records its follow-ups name, the first and every repeat),
+  on the gate record's day.
+- fevers: gate checks, checkpoint occupants and people checking in (one per person a day) at
+  or above `LOUZHANG_FEVER_THRESHOLD`; the sum of the three figures below it.
+- gate checks, vehicles checked, vehicles from key regions: records of the day.
+- tips received / closed: tips received that day / closed that day (whenever received).
+- follow-ups open / overdue: open at the end of the day / of those, past their due time.
+- units disinfected: distinct units (单元) with a round logged that day.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -28,15 +28,18 @@ from louzhang.checkpoints.models import Checkpoint, Occupant, VehicleInspection
 from louzhang.core.thresholds import fever_threshold
 from louzhang.disinfection.models import Disinfection
 from louzhang.duty.models import DutyStatus, Officer, StatusChange
-from louzhang.followups.models import FollowUp
+from louzhang.followups.models import FollowUp, FollowUpEvent
 from louzhang.gates.models import Gate, GateRecord
 from louzhang.observation.models import CheckIn, Observation, ObservationEvent, Status
-from louzhang.screening.models import Finding, Visit
+from louzhang.screening.models import Finding, Mode, Visit
 from louzhang.stats.figures import AREA_KEYS
 from louzhang.stats.models import AreaDay, StaleDay, UnitDay, Watermark
 from louzhang.tips.models import CLOSED_STATUSES, Tip
 
 logger = logging.getLogger("louzhang.stats")
+
+#: the follow-up kind of the gate rule on home observation (`gates.rules.observation_breach`)
+BREACH = "observation_breach"
 
 #: the finest area a roll-up row is kept for: below it, records roll up into their compound
 FINEST = Level.COMPOUND
@@ -122,10 +125,12 @@ _STRUCTURE: dict[str, Any] = {}
 def _structure(tree: Tree) -> dict[int, Counter[str]]:
     """Households and units (单元) filed at each area, read again only when the tree below
     compounds changed (new households imported, some removed)."""
+    # the sums of ids and parents as well as count and newest id: a household removed and
+    # another added (SQLite reuses the highest id) still changes it
     signature = tuple(
         Area.objects.filter(level__in=(Level.UNIT, Level.HOUSEHOLD)).aggregate(
-            n=Count("pk"), last=Max("pk")).values()
-    ) + (len(tree.by_path),)
+            n=Count("pk"), last=Max("pk"), ids=Sum("pk"), parents=Sum("parent_id")).values()
+    ) + (hash(frozenset(tree.by_path.items())),)
     if _STRUCTURE.get("signature") == signature:
         cached: dict[int, Counter[str]] = _STRUCTURE["counts"]
         return cached
@@ -158,7 +163,7 @@ def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
 
     gates = dict(Gate.objects.values_list("pk", "compound__path"))
     for gate_id, n, fevers in (
-            GateRecord.objects.filter(gate_id__in=list(gates), at__gte=start, at__lt=end)
+            GateRecord.objects.filter(at__gte=start, at__lt=end)
             .values("gate_id").annotate(n=Count("pk"), f=Count("pk", filter=Q(temperature__gte=fever)))
             .values_list("gate_id", "n", "f")):
         tally.add(gates[gate_id], "gate_checks", n)
@@ -166,45 +171,55 @@ def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
 
     checkpoints = dict(Checkpoint.objects.values_list("pk", "area__path"))
     for cp_id, n, key_region in (
-            VehicleInspection.objects.filter(checkpoint_id__in=list(checkpoints), at__gte=start, at__lt=end)
+            VehicleInspection.objects.filter(at__gte=start, at__lt=end)
             .values("checkpoint_id")
             .annotate(n=Count("pk"), k=Count("pk", filter=Q(key_region__isnull=False)))
             .values_list("checkpoint_id", "n", "k")):
         tally.add(checkpoints[cp_id], "vehicles_checked", n)
         tally.add(checkpoints[cp_id], "key_region_vehicles", key_region)
     for cp_id, n in (
-            Occupant.objects.filter(inspection__checkpoint_id__in=list(checkpoints),
-                                    inspection__at__gte=start, inspection__at__lt=end,
+            Occupant.objects.filter(inspection__at__gte=start, inspection__at__lt=end,
                                     temperature__gte=fever)
             .values("inspection__checkpoint_id").annotate(n=Count("pk"))
             .values_list("inspection__checkpoint_id", "n")):
         tally.add(checkpoints[cp_id], "checkpoint_fevers", n)
 
-    # one row per household visited that day
-    for path, in Visit.objects.filter(at__gte=start, at__lt=end).values_list(
-            "household__path").distinct():
+    # one per household somebody was reached at that day (in person, by phone or WeChat): a
+    # door where nobody answered is not a household visited, however often it was knocked at
+    # (`order_by()`: a model's default ordering would join the DISTINCT and count every visit)
+    for path, in (Visit.objects.filter(at__gte=start, at__lt=end).exclude(mode=Mode.NOBODY_HOME)
+                  .order_by().values_list("household__path").distinct()):
         tally.add(path, "households_visited")
+    # people, not findings: the same returnee found at two visits of the day is one
     for path, returnees, symptomatic, contacts in (
             Finding.objects.filter(visit__at__gte=start, visit__at__lt=end)
             .values("visit__household__path")
-            .annotate(r=Count("pk", filter=~Q(key_region="")),
-                      s=Count("pk", filter=~Q(symptoms="")),
-                      c=Count("pk", filter=Q(contact_with_case=True)))
+            .annotate(r=Count("resident", distinct=True, filter=~Q(key_region="")),
+                      s=Count("resident", distinct=True, filter=~Q(symptoms="")),
+                      c=Count("resident", distinct=True, filter=Q(contact_with_case=True)))
             .values_list("visit__household__path", "r", "s", "c")):
         tally.add(path, "returnees_found", returnees)
         tally.add(path, "symptomatic_found", symptomatic)
         tally.add(path, "contacts_found", contacts)
 
-    observing = Observation.objects.exclude(status__in=(Status.PROPOSED, Status.CANCELLED))
-    for path, n in (
-            observing.filter(starts_on__lte=day, opened_at__lt=upto)
-            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=upto))
-            .values("household__path").annotate(n=Count("pk")).values_list("household__path", "n")):
-        tally.add(path, "under_observation", n)
-    for path, n in (
-            Observation.objects.exclude(status=Status.CANCELLED).filter(opened_at__gte=start, opened_at__lt=end)
-            .values("household__path").annotate(n=Count("pk")).values_list("household__path", "n")):
-        tally.add(path, "observations_started", n)
+    # an observation runs from its first day (`starts_on`: the day of the visit that found
+    # them, even when the visit was sent late) — or, when it was proposed, from the day the
+    # health liaison confirmed it — until it was closed; a proposal never confirmed and a
+    # cancelled observation (turned down, a mistake) never ran
+    ran = (Observation.objects.exclude(status=Status.CANCELLED)
+           .filter(Exists(ObservationEvent.objects.filter(
+               observation=OuterRef("pk"),
+               kind__in=(ObservationEvent.Kind.OPENED, ObservationEvent.Kind.CONFIRMED))))
+           .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start), starts_on__lte=day))
+    for path, starts_on, confirmed_at, closed_at in ran.values_list(
+            "household__path", "starts_on", "confirmed_at", "closed_at"):
+        began = starts_on if confirmed_at is None else timezone.localdate(confirmed_at)
+        if began > day:
+            continue
+        if began == day:
+            tally.add(path, "observations_started")
+        if closed_at is None or closed_at >= upto:
+            tally.add(path, "under_observation")
     for path, n in (
             Observation.objects.filter(status=Status.RELEASED, closed_at__gte=start, closed_at__lt=end)
             .values("household__path").annotate(n=Count("pk")).values_list("household__path", "n")):
@@ -214,9 +229,10 @@ def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
             .values("observation__household__path").annotate(n=Count("pk"))
             .values_list("observation__household__path", "n")):
         tally.add(path, "check_ins_missed", n)
+    # people: two feverish check-ins of one person the same day are one fever
     for path, n in (
             CheckIn.objects.filter(at__gte=start, at__lt=end, temperature__gte=fever)
-            .values("observation__household__path").annotate(n=Count("pk"))
+            .values("observation__household__path").annotate(n=Count("observation", distinct=True))
             .values_list("observation__household__path", "n")):
         tally.add(path, "check_in_fevers", n)
 
@@ -229,10 +245,17 @@ def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
             .values("area__path").annotate(n=Count("pk")).values_list("area__path", "n")):
         tally.add(path, "tips_closed", closed)
 
-    for path, n in (
-            FollowUp.objects.filter(kind="observation_breach", opened_at__gte=start, opened_at__lt=end)
-            .values("area__path").annotate(n=Count("pk")).values_list("area__path", "n")):
-        tally.add(path, "breaches", n)
+    # every time the gate rule found a member of a household under home observation going out
+    # (the records its follow-ups name: the one that opened it and each repeat), counted on the
+    # gate record's own day — a record sent late counts on its day, a second time while the
+    # follow-up is open counts again
+    breached = _breach_records()
+    if breached:
+        for path, n in (
+                GateRecord.objects.filter(pk__in=breached, at__gte=start, at__lt=end)
+                .values("gate__compound__path").annotate(n=Count("pk"))
+                .values_list("gate__compound__path", "n")):
+            tally.add(path, "breaches", n)
     for path, n, overdue in (
             FollowUp.objects.filter(opened_at__lt=upto)
             .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=upto))
@@ -242,7 +265,7 @@ def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
         tally.add(path, "followups_open", n)
         tally.add(path, "followups_overdue", overdue)
 
-    for path, in Disinfection.objects.filter(at__gte=start, at__lt=end).values_list(
+    for path, in Disinfection.objects.filter(at__gte=start, at__lt=end).order_by().values_list(
             "unit__path").distinct():
         tally.add(path, "units_disinfected")
 
@@ -251,13 +274,25 @@ def _tally_day(tree: Tree, day: date, now: datetime) -> Tally:
     return tally
 
 
+def _breach_records() -> list[int]:
+    """The gate records the home-observation breach rule fired on (follow-ups are few)."""
+    ids: set[int] = set()
+    for detail in FollowUpEvent.objects.filter(
+            followup__kind=BREACH, kind__in=(FollowUpEvent.Kind.OPENED, FollowUpEvent.Kind.REPEATED)
+    ).values_list("detail", flat=True):
+        record = (detail or {}).get("gate_record")
+        if isinstance(record, int) and record > 0:
+            ids.add(record)
+    return sorted(ids)
+
+
 def _officers(day: date, now: datetime) -> dict[int, tuple[int, int]]:
     """Officers and officers on post per police unit at the end of `day` (today: now)."""
     start, end = day_bounds(day)
     if end > now:  # today: as they stand
         return {
             unit_id: (n, on)
-            for unit_id, n, on in Officer.objects.values("unit_id").annotate(
+            for unit_id, n, on in Officer.objects.filter(created_at__lte=now).values("unit_id").annotate(
                 n=Count("pk"), on=Count("pk", filter=Q(status=DutyStatus.ON_POST)))
             .values_list("unit_id", "n", "on")
         }
@@ -266,13 +301,21 @@ def _officers(day: date, now: datetime) -> dict[int, tuple[int, int]]:
     for officer_id, status in (StatusChange.objects.filter(at__lt=end)
                                .order_by("officer_id", "at", "pk").values_list("officer_id", "status")):
         last[officer_id] = status
+    changed_since = set(StatusChange.objects.filter(at__gte=end).values_list("officer_id", flat=True))
     per_unit: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for pk, unit_id, created_at in Officer.objects.values_list("pk", "unit_id", "created_at"):
+    for pk, unit_id, created_at, status in Officer.objects.values_list("pk", "unit_id", "created_at", "status"):
         if created_at >= end and pk not in last:
             continue
+        if pk in last:
+            was = last[pk]
+        elif pk not in changed_since:
+            # created with a status and never changed since (no history row written)
+            was = status
+        else:  # its status before its first recorded change is unknown
+            was = ""
         counts = per_unit[unit_id]
         counts[0] += 1
-        counts[1] += int(last.get(pk) == DutyStatus.ON_POST)
+        counts[1] += int(was == DutyStatus.ON_POST)
     return {unit_id: (n, on) for unit_id, (n, on) in per_unit.items()}
 
 
@@ -325,7 +368,7 @@ def mark_late_days(now: datetime) -> set[date]:
         start_today = day_bounds(today)[0]
         for day in (model.objects.filter(pk__gt=mark.last_id, pk__lte=newest, **{f"{field}__lt": start_today})
                     .annotate(d=TruncDate(field, tzinfo=timezone.get_current_timezone()))
-                    .values_list("d", flat=True).distinct()):
+                    .order_by().values_list("d", flat=True).distinct()):
             days.add(day)
         Watermark.objects.filter(pk=mark.pk).update(last_id=newest)
     for day in days:
@@ -352,7 +395,8 @@ def refresh(now: datetime | None = None) -> list[date]:
     rollup_day(today, now)
     yesterday = today - timedelta(days=1)
     last = AreaDay.objects.filter(day=yesterday).aggregate(m=Max("refreshed_at"))["m"]
-    if last is not None and last < day_bounds(today)[0]:
+    # rolled up before midnight (or never: the worker was down all day)
+    if last is None or last < day_bounds(today)[0]:
         rollup_day(yesterday, now)
         done.append(yesterday)
     mark_late_days(now)

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import Throttled, ValidationError
 
 from louzhang.areas.models import Area, Level
+from louzhang.core.ingest import RequiredWords, Text, Words
 from louzhang.core.public import address_of, rate_wait
 from louzhang.notifications.services import absolute_link
 from louzhang.tips.models import Category, Source
@@ -31,13 +32,13 @@ router = Router(tags=["tips"])
 
 
 class TipInSchema(Schema):
-    content: str = Field(..., max_length=4000, description="what was seen, in the reporter's words")
-    compound: str = Field(..., max_length=64, description="the compound's code (on its poster)")
-    building: str = Field("", max_length=20, description='the building ("34", "34号楼")')
+    content: RequiredWords = Field(..., max_length=4000, description="what was seen, in the reporter's words")
+    compound: Text = Field(..., max_length=64, description="the compound's code (on its poster)")
+    building: Words = Field("", max_length=20, description='the building ("34", "34号楼")')
     category: Literal["vehicle", "returnee", "fever", "gathering", "rumour", "other"] = "other"
-    place: str = Field("", max_length=200, description="where exactly (车库入口)")
-    plate: str = Field("", max_length=20, description="a plate, in any common spelling")
-    contact_phone: str = Field("", max_length=30, description="only the verifying warden sees it")
+    place: Words = Field("", max_length=200, description="where exactly (车库入口)")
+    plate: Text = Field("", max_length=20, description="a plate, in any common spelling")
+    contact_phone: Text = Field("", max_length=30, description="only the verifying warden sees it")
 
 
 class Accepted(Schema):

@@ -63,6 +63,7 @@ from louzhang.registry.selectors import (
     household_vehicles,
 )
 from louzhang.registry.vehicles import VehicleError, may_register_vehicle, vehicle_register
+from louzhang.web.audit_rows import audit_rows
 from louzhang.web.forms import LeadWardenForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,18 +74,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     sections = home_sections(user)
-    chart = None
-    if len(sections) == 1 and sections[0].heading.level < Level.COMPOUND:
-        chart = {
-            "labels": [s.area.name for s in sections[0].items],
-            "households": [s.households for s in sections[0].items],
-        }
     context = {
         "sections": sections,
         "roles": sorted(roles_of(user)),
         "checkpoints": scope(Checkpoint.objects.select_related("area"), user)
         if Role.CHECKPOINT in roles_of(user) or user.is_superuser else [],
-        "chart": chart,
         "can_audit": may_browse_audit(user),
         "followups": followup_counts(user),
         "manages_channels": may_manage_channels(user),
@@ -314,8 +308,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     if action in AuditEvent.Action.values:
         events = events.filter(action=action)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = Paginator(events.select_related("actor"), 50).get_page(request.GET.get("page"))
     return render(
         request, "web/audit.html",
-        {"page": page, "actions": AuditEvent.Action.choices, "action": action},
+        {"page": page, "rows": audit_rows(user, list(page)), "actions": AuditEvent.Action.choices,
+         "action": action},
     )

@@ -13,7 +13,6 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -135,9 +134,11 @@ class Transport:
 
     @classmethod
     def check_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) address: {url!r}")
+        """`ValueError` (`policy.Refused`) for an address this kind may not reach
+        (`notifications.policy`)."""
+        from louzhang.notifications.policy import check_address
+
+        check_address(cls.kind, url)
         return url
 
     def limits(self) -> tuple[int | None, int | None]:
@@ -162,6 +163,9 @@ class Transport:
                             http_status=status, response=excerpt)
         if status >= 400:
             raise Permanent(f"HTTP {status}", http_status=status, response=excerpt)
+        if status >= 300:  # never followed: it could lead anywhere, inside the network too
+            raise Permanent(f"HTTP {status}: redirects are not followed", http_status=status,
+                            response=excerpt)
 
     def platform_json(self, response: httpx.Response) -> dict[str, Any]:
         self.check_http(response)

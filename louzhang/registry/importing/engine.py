@@ -21,10 +21,20 @@ from louzhang.access.roles import may_import
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
+from louzhang.core.sheets import clip, csv_row
 from louzhang.identifiers import IdentifierError
-from louzhang.registry.importing.tables import Table, TableError, open_table
+from louzhang.registry.importing.tables import (
+    MAX_COLUMNS,
+    Table,
+    TableError,
+    open_table,
+    row_problem,
+)
 
 BATCH = 5000
+#: what a rejects file (and the memory that holds it until then) keeps of a value or a reason
+ECHO_CHARS = 200
+REASON_CHARS = 300
 logger = logging.getLogger("louzhang.import")
 R = TypeVar("R")
 T = TypeVar("T")
@@ -36,10 +46,18 @@ class ImportFileError(Exception):
 
 @dataclass
 class Rejection:
+    """A rejected row: where and why, and its cells as they were — each value cut to
+    `ECHO_CHARS` (a rejects file never echoes a huge value in full)."""
+
     row: int
     column: str
     reason: str
     cells: list[Any]
+
+    def __post_init__(self) -> None:
+        self.column = clip(self.column, ECHO_CHARS)
+        self.reason = clip(self.reason, REASON_CHARS)
+        self.cells = [clip(c, ECHO_CHARS) if isinstance(c, str) else c for c in self.cells[:MAX_COLUMNS]]
 
 
 @dataclass
@@ -188,16 +206,16 @@ def run_update(model: Any, fields: list[str], rows: list[tuple[Any, ...]]) -> No
 
 def open_for_import(
     path: Path, headers: dict[str, tuple[str, ...]], required: set[str], *, actor: Any,
-    compound_code: str | None,
+    compound_code: str | None, name: str | None = None,
 ) -> tuple[Table, Jurisdiction, Compounds, Area | None]:
     """The table, the importer's jurisdiction and compounds, and the compound named by
     --compound; ImportFileError when the file as a whole cannot be used, or when `actor` (None:
-    the operator) may not import at all."""
+    the operator) may not import at all. `name`: the file's name as the user knows it."""
     if actor is not None and not may_import(actor):
         raise ImportFileError(_("%(user)s may not import: imports are for wardens and commanders")
                               % {"user": actor.get_username()})
     try:
-        table = open_table(path, headers, required)
+        table = open_table(path, headers, required, name=name)
     except TableError as exc:
         raise ImportFileError(str(exc)) from None
     jurisdiction = jurisdiction_for(actor) if actor is not None else EVERYTHING
@@ -208,7 +226,7 @@ def open_for_import(
         if fixed is None:
             raise ImportFileError(_("--compound %(code)s: no such compound in your jurisdiction") % {"code": compound_code})
     elif "compound" not in table.columns:
-        raise ImportFileError(_("%(file)s: no 小区 column; give the compound with --compound CODE") % {"file": path.name})
+        raise ImportFileError(_("%(file)s: no 小区 column; give the compound with --compound CODE") % {"file": table.name})
     return table, jurisdiction, compounds, fixed
 
 
@@ -249,6 +267,9 @@ class Importer(Generic[R]):
                 continue  # blank line
             summary.read += 1
             try:
+                problem = row_problem(cells)
+                if problem:
+                    raise RowRejected(*problem)
                 row = self.validate(number, cells)
                 key = self.key(row)
                 if key in seen:
@@ -301,19 +322,21 @@ def finish(
         summary.rejects_file = str(target)
     audit_record(
         actor=actor, action=AuditEvent.Action.CREATE, object_type=f"registry.import.{importer.kind}",
-        summary=f"{path.name}: {summary.created} created, {summary.updated} updated, "
+        summary=f"{clip(importer.table.name, 100)}: {summary.created} created, {summary.updated} updated, "
                 f"{summary.rejected} rejected",
         area_path=area.path if area else "",
-        detail={**summary.as_dict(), "conflicts": summary.conflicts[:1000]},
+        detail={**summary.as_dict(), "file": importer.table.name, "conflicts": summary.conflicts[:1000]},
     )
     return summary
 
 
 def write_rejects(target: Path, table: Table, rejections: list[Rejection]) -> None:
-    """The rejected rows as they were, with where and why: fix them and import this file again."""
+    """The rejected rows as they were, with where and why: fix them and import this file again.
+    Every cell is data (`csv_row`: a value typed as a formula does not run when the file is
+    opened), each echoed value cut to `ECHO_CHARS`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["原行号", "错误列", "错误原因", *table.headers])
+        writer.writerow(csv_row(["原行号", "错误列", "错误原因", *[clip(h, ECHO_CHARS) for h in table.headers]]))
         for r in sorted(rejections, key=lambda r: r.row):
-            writer.writerow([r.row, r.column, r.reason, *[text(c) for c in r.cells]])
+            writer.writerow(csv_row([r.row, r.column, r.reason, *[text(c) for c in r.cells]]))

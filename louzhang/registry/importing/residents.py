@@ -6,6 +6,12 @@ transaction, so an interrupted import leaves whole rows only; running it again c
 People are matched by ID number: importing the same file again changes nothing, a corrected file
 updates the people it names. Buildings, units and households named by the rows are created under
 their compound when missing; the compound itself must exist.
+
+A flat is found however its address is written (34-2-601, 34号楼二单元601室 …: one household
+code). A side (6楼西户) and a room number (601室) are not the same code, and which room a side
+is differs from town to town: a row naming a flat one way on a floor of a unit whose flats are
+recorded the other way is rejected, saying how that floor is recorded, rather than adding the
+same flat a second time.
 """
 
 from __future__ import annotations
@@ -24,7 +30,12 @@ from louzhang.core.sql import insert
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.id_numbers import parse_id_number
 from louzhang.identifiers.phones import normalise_phone
-from louzhang.registry.addresses import HouseholdAddress, household_address, parse_address
+from louzhang.registry.addresses import (
+    HouseholdAddress,
+    household_address,
+    parse_address,
+    recorded_local,
+)
 from louzhang.registry.care import parse_care_tags
 from louzhang.registry.importing.engine import (
     Compounds,
@@ -83,13 +94,15 @@ def import_residents(
     compound_code: str | None = None,
     rejects_path: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    name: str | None = None,
 ) -> ImportSummary:
     """Import a residents file. `actor` None is the operator (no jurisdiction limit)."""
     table, jurisdiction, compounds, fixed = open_for_import(
-        path, RESIDENT_HEADERS, {"name", "id_number"}, actor=actor, compound_code=compound_code
+        path, RESIDENT_HEADERS, {"name", "id_number"}, actor=actor, compound_code=compound_code,
+        name=name,
     )
     if not ("address" in table.columns or {"building", "unit", "room"} <= set(table.columns)):
-        raise ImportFileError(_("%(file)s: needs a 住址 column, or 楼号, 单元 and 门牌号 columns") % {"file": path.name})
+        raise ImportFileError(_("%(file)s: needs a 住址 column, or 楼号, 单元 and 门牌号 columns") % {"file": table.name})
     scoped = actor is not None
     importer: Importer[_Row] = Importer(
         kind="residents", table=table, key=lambda row: row.id_number, key_column="身份证号",
@@ -149,6 +162,42 @@ def _validate(
     care_tags = checked("关怀标签", parse_care_tags, cell(cells, table, "care_tags"))
     return _Row(number, cells, name, identity.gender, identity.birth_date, identity.number,
                 phone, residency, note, care_tags, compound, address, len(identity.warnings), codes)
+
+
+def _written_as_recorded(rows: list[_Row], summary: ImportSummary) -> list[_Row]:
+    """The rows, without those that would add a flat as a side (6楼西户) on a floor of its unit
+    recorded by room numbers (601室), or the other way round — those are rejected, naming how
+    the floor is recorded. Flats already registered, and floors recorded one way only, pass."""
+    existing = ids_by_code({row.codes[2] for row in rows})
+    new = [row for row in rows if row.codes[2] not in existing]
+    if not new:
+        return rows
+    #: (unit code, floor) -> {is a side: names of its households}
+    floors: dict[tuple[str, int], dict[bool, list[str]]] = {}
+    recorded = (Area.objects.filter(level=Level.HOUSEHOLD, parent__code__in={row.codes[1] for row in new})
+                .values_list("parent__code", "code", "name"))
+    for unit_code, code, name in recorded:
+        local = recorded_local(code)
+        if local is not None:
+            floors.setdefault((unit_code, local[0]), {}).setdefault(local[1], []).append(name)
+    kept = []
+    for row in rows:
+        if row.codes[2] not in existing:
+            on_floor = floors.setdefault((row.codes[1], row.address.floor), {})
+            other = on_floor.get(not row.address.side)
+            if other:
+                summary.rejections.append(Rejection(
+                    row.number, "住址",
+                    _("%(flat)s: floor %(floor)d of this unit is recorded as %(recorded)s; write "
+                      "the flat the same way, so that it is not registered twice")
+                    % {"flat": row.address.name, "floor": row.address.floor,
+                       "recorded": "、".join(sorted(set(other))[:6])},
+                    row.cells))
+                continue
+            on_floor.setdefault(row.address.side, []).append(row.address.name)
+            existing[row.codes[2]] = 0  # the next row for this flat needs no check
+        kept.append(row)
+    return kept
 
 
 def _codes(compound: Area, address: HouseholdAddress) -> tuple[str, str, str]:
@@ -234,6 +283,7 @@ def _write(
             else:
                 kept_rows.append(row)
         rows = kept_rows
+    rows = _written_as_recorded(rows, summary)
     households = _ensure_households(rows)
     to_create: list[tuple[Any, ...]] = []
     to_update: list[tuple[Any, ...]] = []

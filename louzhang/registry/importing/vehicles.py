@@ -61,9 +61,11 @@ def import_vehicles(
     compound_code: str | None = None,
     rejects_path: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    name: str | None = None,
 ) -> ImportSummary:
     table, jurisdiction, compounds, fixed = open_for_import(
-        path, VEHICLE_HEADERS, {"plate"}, actor=actor, compound_code=compound_code
+        path, VEHICLE_HEADERS, {"plate"}, actor=actor, compound_code=compound_code,
+        name=name,
     )
     importer: Importer[_Row] = Importer(
         kind="vehicles", table=table, key=lambda row: row.plate, key_column="车牌号",
