@@ -16,7 +16,9 @@ USAGE = """usage: louzhang COMMAND [options]
   import residents|vehicles|officers FILE [--rejects PATH] [--json]
   channel add NAME --kind KIND --url URL --area CODE [--role ROLE ...]
   response set AREA_CODE --level 1|2|3|0 [--due-hours H] | response list
-  worker                        run background tasks (deliveries, imports, sweeps)
+  report daily [--date D] [--area CODE|station:CODE] -o FILE.xlsx   write the daily report (日报)
+  stats rebuild [--date D | --from D --to D]   roll the figures of past days up again
+  worker                        run background tasks (deliveries, imports, reports, sweeps, figures)
 
 `louzhang COMMAND --help` for a command's options; `louzhang help --all` lists every command.
 """

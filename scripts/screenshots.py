@@ -45,12 +45,21 @@ SHOTS = [
     ("checkpoint", "/rosters/checkpoint/DLT-CP1/", "checkpoint-roster.png"),
     ("warden_jy", "/disinfection/?area=150207001001001", "warden-disinfection.png"),
     ("", "{rep_link}", "rep-disinfection-link.png"),
+    ("commander", "/dashboard/150200/", "dashboard-phone.png"),
 ]
+#: taken on a desktop screen (1280×800)
+DESKTOP_SHOTS = [
+    ("commander", "/dashboard/150200/", "dashboard-desktop.png"),
+]
+DESKTOP = {"width": 1280, "height": 800}
 
 
-def _login(browser, url: str, username: str, password: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  is_mobile=True, locale="zh-CN")
+def _login(browser, url: str, username: str, password: str, desktop: bool = False):  # type: ignore[no-untyped-def]
+    if desktop:
+        context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    else:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                      is_mobile=True, locale="zh-CN")
     page = context.new_page()
     page.goto(url + "/accounts/login/")
     page.fill("#id_username", username)
@@ -162,6 +171,12 @@ def main() -> None:
             page.goto(args.url + path.format(**places))
             page.wait_for_timeout(600)
             page.screenshot(path=str(OUT / name), full_page=False)
+            context.close()
+        for username, path, name in DESKTOP_SHOTS:
+            context, page = _login(browser, args.url, username, logins[username], desktop=True)
+            page.goto(args.url + path)
+            page.wait_for_timeout(1200)
+            page.screenshot(path=str(OUT / name), full_page=True)
             context.close()
         browser.close()
     print(f"screenshots in {OUT}")

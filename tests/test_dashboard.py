@@ -17,7 +17,16 @@ from louzhang.stats import selectors
 from louzhang.stats.figures import KEYS
 from louzhang.stats.models import AreaDay
 from louzhang.stats.rollup import rollup_day
-from tests.conftest import BAOLI, BAOLI_34_2_6W, BAOLI_34, BAOTOU, DONGHE, JIUYUAN, api_for, web_client
+from tests.conftest import (
+    BAOLI,
+    BAOLI_34,
+    BAOLI_34_2_6W,
+    BAOTOU,
+    DONGHE,
+    JIUYUAN,
+    api_for,
+    web_client,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -252,9 +252,9 @@ def test_probing_for_people_elsewhere_is_audited(tmp_path, warden):
 
 @pytest.mark.django_db
 def test_a_run_stopped_half_way_is_still_audited(tmp_path):
-    from louzhang.audit.models import AuditEvent
-
     import zipfile
+
+    from louzhang.audit.models import AuditEvent
 
     # a sheet whose XML breaks off after its sixth row: found only while the rows are read
     whole = xlsx(tmp_path / "whole.xlsx", [["姓名", "身份证号", "住址"], *[

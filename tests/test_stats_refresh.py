@@ -112,11 +112,17 @@ def test_a_bad_date_is_one_line_and_a_non_zero_exit(cli_env: dict[str, str]) -> 
 
 
 def test_the_demo_city_comes_with_two_weeks_of_figures() -> None:
+    """`louzhang demo` adds them (`demo_load(history=True)`); the tests' seed goes without."""
     from django.utils import timezone
 
-    from louzhang.demo.services import demo_load
+    from louzhang.demo.stats import demo_stats
+    from louzhang.gates.models import GateRecord
 
-    yesterday = timezone.localdate() - timedelta(days=1)
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    today_checks = GateRecord.objects.filter(at__date__gte=today).count()
+    assert demo_stats() > 1000
+    assert GateRecord.objects.filter(at__date__gte=today).count() == today_checks  # past days only
     city = area_place(Area.objects.get(code=BAOTOU))
     days = [figures(city, yesterday - timedelta(days=n)) for n in range(13)]
     assert all(d["gate_checks"] > 0 for d in days)
@@ -125,5 +131,5 @@ def test_the_demo_city_comes_with_two_weeks_of_figures() -> None:
     ordos = area_place(Area.objects.get(code="150600"))
     assert sum(figures(ordos, yesterday - timedelta(days=n))["key_region_vehicles"] for n in range(13)) > 0
     rows = AreaDay.objects.count()
-    assert demo_load().created["history"] == 0  # loaded twice: nothing added
+    assert demo_stats() == 0  # loaded twice: nothing added
     assert AreaDay.objects.count() == rows

@@ -47,10 +47,10 @@ def test_warden_home_lists_own_buildings_with_household_counts(warden):
 
 
 @pytest.mark.django_db
-def test_commander_home_shows_the_city_with_a_chart(commander):
+def test_commander_home_shows_the_city_and_today_figures(commander):
     page = web_client(commander).get("/").content.decode()
     assert "包头市" in page and "东河区" in page and "九原区" in page
-    assert "echarts-5.6.0.min.js" in page and "households-data" in page
+    assert 'hx-get="/dashboard/today/"' in page
     assert "鄂尔多斯市" not in page
 
 

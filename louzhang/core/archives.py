@@ -13,6 +13,7 @@ the data holds more, so a lying size ends as a damaged file, never as an unbound
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ MIB = 1024 * 1024
 class ZipLimits:
     #: members in the archive (an XLSX of one sheet has about a dozen)
     members: int = 2_000
-    #: what one member may unpack to, and all of them together
-    member_bytes: int = 256 * MIB
-    total_bytes: int = 512 * MIB
+    #: what one member may unpack to, and all of them together (openpyxl streams a sheet: its
+    #: size costs time, not memory)
+    member_bytes: int = 1024 * MIB
+    total_bytes: int = 2048 * MIB
     #: how many times larger than its packed size a member above `ratio_from` may unpack
     #: (spreadsheet XML packs 5–30 times; a bomb a thousand)
     ratio: int = 100
@@ -40,6 +42,13 @@ class ZipLimits:
 
 
 XLSX_LIMITS = ZipLimits()
+#: an XLSX file's shared strings are read whole, into memory: a million residents' names, ID
+#: numbers and phones take about 100 MB
+XLSX_STRINGS_BYTES = 160 * MIB
+_STRINGS_PART = re.compile(
+    rb'PartName="/?([^"]+)"\s+ContentType="application/vnd\.openxmlformats-officedocument\.'
+    rb'spreadsheetml\.sharedStrings\+xml"|ContentType="application/vnd\.openxmlformats-'
+    rb'officedocument\.spreadsheetml\.sharedStrings\+xml"\s+PartName="/?([^"]+)"')
 _CHUNK = 1 * MIB
 
 
@@ -61,6 +70,22 @@ def check_zip(path: Path, limits: ZipLimits = XLSX_LIMITS) -> None:
             NotImplementedError, RuntimeError):
         # BadZipFile: not a zip, or a member whose data does not match its size or checksum;
         # RuntimeError/NotImplementedError: encrypted members, unknown methods
+        raise ArchiveError(_("the file is damaged or not a real XLSX file")) from None
+
+
+def check_xlsx(path: Path, *, strings_bytes: int = XLSX_STRINGS_BYTES) -> None:
+    """`check_zip` for an XLSX file, and its shared strings (which openpyxl reads whole) no
+    larger than `strings_bytes` unpacked."""
+    check_zip(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+            for found in _STRINGS_PART.finditer(types):
+                part = (found.group(1) or found.group(2)).decode("utf-8", "replace")
+                if part in archive.namelist() and archive.getinfo(part).file_size > strings_bytes:
+                    raise ArchiveError(_("the file's table of texts unpacks to more than %(mb)d MB: "
+                                         "save it as CSV, or split it") % {"mb": strings_bytes // MIB})
+    except zipfile.BadZipFile:
         raise ArchiveError(_("the file is damaged or not a real XLSX file")) from None
 
 

@@ -39,8 +39,10 @@ def credentials_file() -> Path:
     return Path(settings.VAR_DIR) / "demo_logins.json"
 
 
-def demo_load(city: DemoCity | None = None) -> DemoResult:
-    """Insert whatever of the demo city is missing; never duplicates, never overwrites."""
+def demo_load(city: DemoCity | None = None, *, history: bool = False) -> DemoResult:
+    """Insert whatever of the demo city is missing; never duplicates, never overwrites. With
+    `history` (`louzhang demo`), two weeks of past records and their figures for the dashboard
+    (`demo.stats`); the tests' seed goes without them."""
     city = city or build_demo_city()
     result = DemoResult()
     with transaction.atomic():
@@ -59,7 +61,8 @@ def demo_load(city: DemoCity | None = None) -> DemoResult:
         result.created["officers"] = demo_duty()
         result.created["rosters"] = demo_rosters()
         result.created["disinfection"] = demo_disinfection()
-    result.created["history"] = demo_stats()
+    if history:
+        result.created["history"] = demo_stats()
     result.logins = _demo_passwords(city, created_now=result.created_usernames)
     result.roles = {u.username: u.role for u in city.users if u.login}
     return result

@@ -6,7 +6,7 @@ then the figures of those days rolled up.
 
 Only past days (the seed's own stories are today's and the last three days': the returnee found
 in building 34, the Wuhan car's tip, 库都尔派出所's five officers as they stand). Every record
-carries a `client_id` starting `demo-history-`, which makes loading it twice add nothing.
+carries a `client_id` starting `seed-history-`, which makes loading it twice add nothing.
 Stored in bulk (no rules fired: these days are over and their follow-ups long closed).
 """
 
@@ -30,7 +30,7 @@ from louzhang.registry.models import Resident
 from louzhang.screening.models import Finding, Mode, Visit
 from louzhang.stats.rollup import rebuild
 
-MARK = "demo-history-"
+MARK = "seed-history-"
 DAYS = 14
 #: the days the seed's own screening stories happen on (the round opened three days ago)
 SEED_DAYS = 3

@@ -32,6 +32,10 @@ KEY_FIGURES: tuple[str, ...] = ("officers_on_post", "households_visited", "under
 TREND_SHOWN: tuple[str, ...] = ("households_visited", "under_observation", "fevers", "followups_overdue")
 
 
+#: `date` under another name, for the form whose field is called `date`
+Day = date
+
+
 def earliest(today: date) -> date:
     """The first day a page may look at: figures are read `MAX_DAYS` back at most."""
     return today - timedelta(days=MAX_DAYS - 1)
@@ -42,11 +46,11 @@ class DayForm(forms.Form):
 
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label=_("Day"),
                            error_messages={"invalid": _("Not a date: write the day as YYYY-MM-DD.")})
-    days = forms.TypedChoiceField(required=False, coerce=int, empty_value=TREND_DAYS[0], label=_("Trend"),
+    days = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label=_("Trend"),
                                   choices=[(n, n) for n in TREND_DAYS],
                                   error_messages={"invalid_choice": _("Choose a trend of 14 or 30 days.")})
 
-    def __init__(self, data: Any, *, today: date) -> None:
+    def __init__(self, data: Any, *, today: Day) -> None:
         if not data.get("date"):  # the picker shows the day shown
             data = data.copy()
             data["date"] = today.isoformat()
@@ -55,8 +59,8 @@ class DayForm(forms.Form):
         self.fields["date"].widget = forms.DateInput(attrs={
             "type": "date", "min": earliest(today).isoformat(), "max": today.isoformat()})
 
-    def clean_date(self) -> date:
-        day: date | None = self.cleaned_data.get("date")
+    def clean_date(self) -> Day:
+        day: Day | None = self.cleaned_data.get("date")
         if day is None:
             return self.today
         if day > self.today:
@@ -71,9 +75,9 @@ class DayForm(forms.Form):
         return day
 
     @property
-    def day(self) -> date:
+    def day(self) -> Day:
         """The day asked for; today if it was not a day the page can show."""
-        day: date | None = self.cleaned_data.get("date") if hasattr(self, "cleaned_data") else None
+        day: Day | None = self.cleaned_data.get("date") if hasattr(self, "cleaned_data") else None
         return day or self.today
 
     @property

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, PoliceUnit
-from louzhang.notifications.models import Channel, Delivery
+from louzhang.notifications.models import Channel, Delivery, Notification
 from louzhang.notifications.services import Recipient, announce
 from louzhang.notifications.transports import TRANSPORTS
 from louzhang.stats import selectors
@@ -172,8 +172,6 @@ def summary_subscribe(*, user: User, place_key: str, at: time,
 
 def _sent_on(subscription: SummarySubscription, day: date) -> bool:
     """Whether the summary of `day` went to the subscriber's inbox already."""
-    from louzhang.notifications.models import Notification
-
     return Notification.objects.filter(user_id=subscription.user_id,
                                        about=summary_about(subscription, day)).exists()
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Figure:
     group: str = ""
     #: a figure whose rise puts an area at risk on the dashboard
     risk: bool = False
+
+
 
 
 PEOPLE = "people"
@@ -79,36 +82,36 @@ GROUPS: dict[str, str | Promise] = {
 }
 
 FIGURES: tuple[Figure, ...] = (
-    Figure("officers", _("officers"), _("people"), group=PEOPLE),
-    Figure("officers_on_post", _("officers on post"), _("people"), group=PEOPLE),
-    Figure("households", _("households"), _("households"), group=SCREENING),
-    Figure("households_visited", _("households visited"), _("households"), group=SCREENING),
-    Figure("returnees_found", _("returnees found"), _("people"), group=SCREENING),
-    Figure("symptomatic_found", _("people with symptoms found"), _("people"), api=False,
+    Figure("officers", _("officers"), pgettext_lazy("counting word", "people"), group=PEOPLE),
+    Figure("officers_on_post", _("officers on post"), pgettext_lazy("counting word", "people"), group=PEOPLE),
+    Figure("households", _("households"), pgettext_lazy("counting word", "households"), group=SCREENING),
+    Figure("households_visited", _("households visited"), pgettext_lazy("counting word", "households"), group=SCREENING),
+    Figure("returnees_found", _("returnees found"), pgettext_lazy("counting word", "people"), group=SCREENING),
+    Figure("symptomatic_found", _("people with symptoms found"), pgettext_lazy("counting word", "people"), api=False,
            group=SCREENING, risk=True),
-    Figure("contacts_found", _("contacts of cases found"), _("people"), api=False, group=SCREENING,
+    Figure("contacts_found", _("contacts of cases found"), pgettext_lazy("counting word", "people"), api=False, group=SCREENING,
            risk=True),
-    Figure("under_observation", _("under home observation"), _("people"), group=OBSERVATION),
-    Figure("observations_started", _("observations started"), _("people"), api=False,
+    Figure("under_observation", _("under home observation"), pgettext_lazy("counting word", "people"), group=OBSERVATION),
+    Figure("observations_started", _("observations started"), pgettext_lazy("counting word", "people"), api=False,
            group=OBSERVATION),
-    Figure("check_ins_missed", _("check-ins missed"), _("times"), group=OBSERVATION, risk=True),
-    Figure("released", _("released from observation"), _("people"), group=OBSERVATION),
-    Figure("breaches", _("observation breaches at gates"), _("times"), api=False,
+    Figure("check_ins_missed", _("check-ins missed"), pgettext_lazy("counting word", "times"), group=OBSERVATION, risk=True),
+    Figure("released", _("released from observation"), pgettext_lazy("counting word", "people"), group=OBSERVATION),
+    Figure("breaches", _("observation breaches at gates"), pgettext_lazy("counting word", "times"), api=False,
            group=OBSERVATION, risk=True),
-    Figure("fevers", _("fevers"), _("people"), group=POSTS, risk=True),
-    Figure("gate_checks", _("gate checks"), _("people"), group=POSTS),
-    Figure("gate_fevers", _("fevers at gates"), _("people"), api=False, group=POSTS),
-    Figure("vehicles_checked", _("vehicles checked"), _("vehicles"), group=POSTS),
-    Figure("key_region_vehicles", _("vehicles from key regions"), _("vehicles"), group=POSTS,
+    Figure("fevers", _("fevers"), pgettext_lazy("counting word", "people"), group=POSTS, risk=True),
+    Figure("gate_checks", _("gate checks"), pgettext_lazy("counting word", "person-times"), group=POSTS),
+    Figure("gate_fevers", _("fevers at gates"), pgettext_lazy("counting word", "people"), api=False, group=POSTS),
+    Figure("vehicles_checked", _("vehicles checked"), pgettext_lazy("counting word", "vehicles"), group=POSTS),
+    Figure("key_region_vehicles", _("vehicles from key regions"), pgettext_lazy("counting word", "vehicles"), group=POSTS,
            risk=True),
-    Figure("checkpoint_fevers", _("fevers at checkpoints"), _("people"), api=False, group=POSTS),
-    Figure("check_in_fevers", _("fevers at check-ins"), _("people"), api=False, group=OBSERVATION),
-    Figure("tips_received", _("tips received"), _("tips"), group=RESIDENTS),
-    Figure("tips_closed", _("tips closed"), _("tips"), group=RESIDENTS),
-    Figure("followups_open", _("follow-ups open"), _("items"), group=LOOP),
-    Figure("followups_overdue", _("follow-ups overdue"), _("items"), group=LOOP, risk=True),
-    Figure("units", _("units (stairwells)"), _("units"), group=RESIDENTS),
-    Figure("units_disinfected", _("units disinfected"), _("units"), group=RESIDENTS),
+    Figure("checkpoint_fevers", _("fevers at checkpoints"), pgettext_lazy("counting word", "people"), api=False, group=POSTS),
+    Figure("check_in_fevers", _("fevers at check-ins"), pgettext_lazy("counting word", "people"), api=False, group=OBSERVATION),
+    Figure("tips_received", _("tips received"), pgettext_lazy("counting word", "tips"), group=RESIDENTS),
+    Figure("tips_closed", _("tips closed"), pgettext_lazy("counting word", "tips"), group=RESIDENTS),
+    Figure("followups_open", _("follow-ups open"), pgettext_lazy("counting word", "items"), group=LOOP),
+    Figure("followups_overdue", _("follow-ups overdue"), pgettext_lazy("counting word", "items"), group=LOOP, risk=True),
+    Figure("units", _("units (stairwells)"), pgettext_lazy("counting word", "units"), group=RESIDENTS),
+    Figure("units_disinfected", _("units disinfected"), pgettext_lazy("counting word", "units"), group=RESIDENTS),
 )
 
 KEYS: tuple[str, ...] = tuple(f.key for f in FIGURES)

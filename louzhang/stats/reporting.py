@@ -320,7 +320,7 @@ def report_build(place: Place, day: date, *, progress: Callable[[int], None] | N
     """The report of `place` for `day`, in the active language, from the roll-ups."""
     now = now or timezone.now()
     units = police_units()
-    (before_day, before), (_day, own) = selectors.series(place, day - timedelta(days=1), day)
+    (_before, before), (_day, own) = selectors.series(place, day - timedelta(days=1), day)
     start: date = settings.LOUZHANG_EMERGENCY_START_DATE
     first = AreaDay.objects.filter(area_id__in=list(place.area_ids), day__gte=start,
                                    day__lte=day).aggregate(m=Min("day"))["m"] or day

@@ -114,13 +114,14 @@ def roots(user: Any) -> list[Place]:
     else:
         areas = list(Area.objects.filter(path__in=jurisdiction.paths, level__lte=FINEST)
                      .order_by("level", "code"))
-    places = [area_place(a, units) for a in areas]
-    # a station's commander holds its communities: their station is the place to start from
-    covered = {p for p in jurisdiction.paths}
-    stations = [station_place(u) for u in units_commanded(user).values()
-                if u.kind == PoliceUnit.Kind.STATION and u.communities
-                and set(u.paths) <= covered and len(u.paths) > 1]
-    return stations + places
+    # a station's commander is granted its communities: their station is the place to start
+    # from (its figures are those communities' and its officers'), instead of each community
+    granted = set(jurisdiction.paths)
+    stations = [u for u in units_commanded(user).values()
+                if u.kind == PoliceUnit.Kind.STATION and u.communities and set(u.paths) <= granted]
+    beats = {path for u in stations for path in u.paths}
+    return ([station_place(u) for u in sorted(stations, key=lambda u: u.code)]
+            + [area_place(a, units) for a in areas if a.path not in beats])
 
 
 # --- figures ------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 
 from louzhang.stats import selectors
-from louzhang.stats.dashboard import KEY_FIGURES, TREND_DAYS, DayForm, crumbs, dashboard_of, summaries
+from louzhang.stats.dashboard import (
+    KEY_FIGURES,
+    TREND_DAYS,
+    DayForm,
+    crumbs,
+    dashboard_of,
+    summaries,
+)
 from louzhang.stats.figures import BY_KEY
 from louzhang.stats.selectors import Place
 

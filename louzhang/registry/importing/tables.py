@@ -27,7 +27,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from louzhang.core.archives import ArchiveError, check_zip
+from louzhang.core.archives import ArchiveError, check_xlsx
 
 HEADER_SEARCH_ROWS = 20
 #: a cell holds at most what Excel holds in one (32,767 characters)
@@ -220,7 +220,7 @@ def _xlsx_rows(path: Path, name: str) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
     try:
-        check_zip(path)
+        check_xlsx(path)
     except ArchiveError as exc:
         raise TableError(f"{name}: {exc}") from None
     try:

@@ -21,7 +21,7 @@ class Command(LouzhangCommand):
         parser.add_argument("--wardens", type=int, default=4_500, help="--scale city: wardens")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = demo_load()
+        result = demo_load(history=True)
         if options["scale"] == "city":
             self._city(options)
         created = ", ".join(f"{n} {what}" for what, n in result.created.items())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from django.core.management.base import CommandError, CommandParser
 from louzhang.accounts.models import User
 from louzhang.core.commands import LouzhangCommand
 from louzhang.duty.importing import import_officers
-from louzhang.registry.importing.engine import ImportFileError
+from louzhang.registry.importing.engine import ImportFileError, ImportSummary
 from louzhang.registry.importing.residents import import_residents
 from louzhang.registry.importing.vehicles import import_vehicles
 
-IMPORTERS = {"residents": import_residents, "vehicles": import_vehicles, "officers": import_officers}
+#: kind -> importer(path, *, actor, compound_code, rejects_path, progress)
+IMPORTERS: dict[str, Callable[..., ImportSummary]] = {
+    "residents": import_residents, "vehicles": import_vehicles, "officers": import_officers,
+}
 
 
 class Command(LouzhangCommand):

@@ -65,12 +65,13 @@
       series: [{
         type: "treemap", roam: false, nodeClick: false, breadcrumb: { show: false },
         left: 0, top: 0, right: 0, bottom: 0,
-        label: { show: true, formatter: "{b}", color: "#1b1f24" },
+        label: { show: true, formatter: "{b}" },
         itemStyle: { borderColor: "#fff", borderWidth: 2, gapWidth: 2 },
         data: data.children.map(function (c) {
           // sized by households: an area without any gets the smallest box, still to be tapped
           return { name: c.name, value: Math.max(c.households, 1), child: c,
-                   itemStyle: { color: colour(c.risk, most) } };
+                   itemStyle: { color: colour(c.risk, most) },
+                   label: { color: c.risk && c.risk / most > 0.4 ? "#fff" : "#1b1f24" } };
         })
       }]
     });
