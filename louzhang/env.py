@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -105,12 +106,25 @@ def secret_key_kept_in(path: Path) -> str:
                 os.link(temporary, path)
             except FileExistsError:
                 pass  # another process made it first: theirs is the key
+            except OSError:  # a file system without hard links: create it exclusively instead
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:
+                    pass
+                else:
+                    with os.fdopen(fd, "w", encoding="ascii") as f:
+                        f.write(Path(temporary).read_text(encoding="ascii"))
         finally:
             os.unlink(temporary)
-    try:
-        key = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"secret key file {path}: cannot read: {exc}") from exc
+    key = ""
+    for _attempt in range(20):  # made by another process this instant (the fallback above)
+        try:
+            key = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"secret key file {path}: cannot read: {exc}") from exc
+        if len(key) >= 32:
+            break
+        time.sleep(0.1)
     if len(key) < 32:
         raise ConfigurationError(
             f"secret key file {path}: holds {'nothing' if not key else 'a key too short'}; "

@@ -1518,6 +1518,7 @@ ZH = {
     "You may not publish notices for %(compound)s; close the tip without publishing, or ask its warden.": "您无权向%(compound)s发布通知；请不公开直接办结，或请该小区楼长发布。",
     # issue 14 (figures, dashboard, daily report) and issue 16 (hardening)
     "audit log|Who": "操作人",
+    "A group chat gets the summary of a place once a day: when several commanders choose the same place, at the earliest of their times.": "每个工作群每天只收到一次同一地方的汇总：多位指挥员选择同一地方时，按其中最早的时间推送。",
     "Figures and the daily report": "数据与日报",
     "Gates and checkpoints": "门岗与检查站",
     "Tips and disinfection": "线索与消毒",
@@ -1596,7 +1597,7 @@ ZH = {
     "page updated at %(at)s": "页面更新于 %(at)s",
     "Compounds at risk, most first": "风险小区（风险高者在前）",
     "its dashboard": "其数据看板",
-    "None: no compound here had fevers, breaches at gates, people with symptoms or contacts found, vehicles from key regions, missed check-ins or overdue follow-ups on this day.": "无：当日本地区没有小区出现发热、居家观察人员违规出门、发现有症状人员或密切接触者、重点地区来车、漏打卡或待办超时。",
+    "None: no area here had fevers, breaches at gates, people with symptoms or contacts found, vehicles from key regions, missed check-ins or overdue follow-ups on this day.": "无：当日本地区各处均未出现发热、居家观察人员违规出门、发现有症状人员或密切接触者、重点地区来车、漏打卡或待办超时。",
     "Not known until the figures are computed.": "数据汇总后才能得知。",
     "The last %(n)s days": "近 %(n)s 天",
     "Tap a figure under the chart to show or hide its line. States (people under observation, follow-ups open …) are drawn as they stood at the end of each day.": "点击图下方的指标可显示或隐藏其曲线。居家观察人数、未办结待办等存量指标按每日结束时的数值绘制。",

@@ -36,8 +36,8 @@ def test_imported_kept_when_the_column_is_absent_and_rejected_when_unknown(tmp_p
     header = [*HEADER, "关怀标签"]
     path = xlsx(tmp_path / "care.xlsx", [
         header,
-        [1, "张建国", "男", ZHANG, "13812345678", "保利百合", 34, 2, 602, "常住", "", "", "独居老人、高血压"],
-        [2, "李秀英", "女", LI, "", "保利百合", 34, 2, 601, "常住", "", "", "会员"],
+        [1, "张建国", "男", ZHANG, "13812345678", "保利百合", 34, 2, 702, "常住", "", "", "独居老人、高血压"],
+        [2, "李秀英", "女", LI, "", "保利百合", 34, 2, 701, "常住", "", "", "会员"],
     ])
     summary = import_residents(path, rejects_path=tmp_path / "r.csv")
     assert summary.created == 1 and summary.rejected == 1
@@ -46,7 +46,7 @@ def test_imported_kept_when_the_column_is_absent_and_rejected_when_unknown(tmp_p
     assert bad["错误列"] == "关怀标签" and "会员" in bad["错误原因"]
 
     without = xlsx(tmp_path / "phones.xlsx", [
-        HEADER, [1, "张建国", "男", ZHANG, "13812345679", "保利百合", 34, 2, 602, "常住", "", ""],
+        HEADER, [1, "张建国", "男", ZHANG, "13812345679", "保利百合", 34, 2, 702, "常住", "", ""],
     ])
     assert import_residents(without).updated == 1
     assert Resident.objects.get(id_number=ZHANG).care_tags == "chronic,elderly_alone"

@@ -281,8 +281,8 @@ def test_rejection_reasons_are_in_chinese_for_community_staff(tmp_path):
     bad_check = ZHANG[:17] + ("1" if ZHANG[17] != "1" else "2")
     path = xlsx(tmp_path / "zh.xlsx", [
         HEADER,
-        [1, "赵错", "男", bad_check, "13812345678", "保利百合", 34, 2, 602, "常住", "", ""],
-        [2, "钱服", "男", WANG, "400-810-8888", "保利百合", 34, 2, 602, "常住", "", ""],
+        [1, "赵错", "男", bad_check, "13812345678", "保利百合", 34, 2, 702, "常住", "", ""],
+        [2, "钱服", "男", WANG, "400-810-8888", "保利百合", 34, 2, 702, "常住", "", ""],
     ])
     with translation.override("zh-hans"):
         summary = import_residents(path, rejects_path=tmp_path / "zh-rejects.csv")

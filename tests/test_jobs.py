@@ -34,7 +34,7 @@ from tests.test_import_residents import HEADER, ZHANG, xlsx
 
 @pytest.fixture
 def upload(tmp_path):
-    path = xlsx(tmp_path / "34号楼.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 602, "常住", "", ""]])
+    path = xlsx(tmp_path / "34号楼.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 702, "常住", "", ""]])
     return lambda: SimpleUploadedFile(path.name, path.read_bytes())
 
 
@@ -136,7 +136,7 @@ def test_only_wardens_and_commanders_start_imports(gate, health, upload):
 
 
 def test_the_command_line_refuses_an_import_as_a_user_who_may_not_import(gate, tmp_path):
-    path = xlsx(tmp_path / "r.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 602, "常住", "", ""]])
+    path = xlsx(tmp_path / "r.xlsx", [HEADER, [1, "张建国", "男", ZHANG, "", "保利百合", 34, 2, 702, "常住", "", ""]])
     with pytest.raises(ImportFileError, match="gate"):
         import_residents(path, actor=gate)  # `louzhang import residents FILE --as gate`
 

@@ -62,7 +62,7 @@ def test_rotating_addresses_are_slowed_and_told_how_long(officer: User) -> None:
         # the sixth, from yet another address, is refused before its password is checked
         response = _try("guess-6", **_fresh_address())
         assert response.status_code == 429 and response["Retry-After"] == "2"
-        assert "try again in 2 seconds" in response.content.decode()
+        assert "请 2 秒后再试" in response.content.decode()
         # even the right password waits; nothing counted, no session made
         right = _try(PASSWORD, **_fresh_address())
         assert right.status_code == 429 and "sessionid" not in right.cookies

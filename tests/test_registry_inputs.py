@@ -89,7 +89,7 @@ def test_xlsx_keeps_excel_numbers_so_damage_is_reported(tmp_path):
     sheet = book.active
     sheet.append(["保利百合 居民表"])
     sheet.append(["姓名", "身份证号", "小区", "楼号", "单元", "门牌号"])
-    sheet.append(["邹敏", 150202196607275220, "保利百合", 34, 2, 601])
+    sheet.append(["邹敏", 150202196607275220, "保利百合", 34, 2, 701])
     sheet.append(["郝志东", "11010519491231002x", "保利百合", "34号楼", "二单元", "6楼西户"])
     book.save(path)
     table = open_table(path, RESIDENT_HEADERS, {"name", "id_number"})

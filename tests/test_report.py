@@ -21,7 +21,7 @@ from louzhang.gates.models import Gate, GateRecord
 from louzhang.stats import selectors
 from louzhang.stats.figures import BY_KEY, FIGURES, KEYS, STATES
 from louzhang.stats.models import ReportJob
-from louzhang.stats.reporting import CONTEXT, header, in_groups
+from louzhang.stats.reporting import header, in_groups
 from louzhang.stats.rollup import rollup_day
 from louzhang.tips.models import Tip
 from tests.conftest import BAOLI, BAOTOU, DONGHE, FUGUI, JIUYUAN, ROOT, web_client
@@ -79,7 +79,7 @@ KEYS_IN_ORDER = [f.key for f in in_groups()]
 
 def _zh_total():
     with translation.override("zh-hans"):
-        return translation.pgettext(CONTEXT, "Total")
+        return translation.pgettext("daily report", "Total")
 
 
 def _check_workbook(book):
@@ -155,7 +155,7 @@ def test_the_command_writes_the_citys_report_of_a_known_day(built_day, tmp_path,
     assert "3 sheets" in capsys.readouterr().out
     book = load_workbook(target)
     with translation.override("zh-hans"):
-        assert book.sheetnames == [translation.pgettext(CONTEXT, n) for n in
+        assert book.sheetnames == [translation.pgettext("daily report", n) for n in
                                    ("Summary", "Districts", "Police stations")]
     _check_workbook(book)
     _check_city_numbers(book)

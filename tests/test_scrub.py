@@ -100,3 +100,17 @@ def test_a_task_summary_reaches_the_robot_without_any_of_them(receiver: Receiver
                    "13612345678"):
         assert number not in digits, number
     assert "138****5678" in content and "1502**********1236" in content and "38.4 °C" in content
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("138 - 1234 - 5678", "138****5678"),
+    ("138/1234/5678", "138****5678"),
+    ("138_1234_5678", "138****5678"),
+    ("138，1234，5678", "138****5678"),
+    ("0086 138 1234 5678", "138****5678"),
+    # an address of several flats is not a phone number; a town's compound code is not an ID
+    ("户号 1-3-601 1-4-201 1-5-301", "户号 1-3-601 1-4-201 1-5-301"),
+    ("小区 150782101001001", "小区 150782101001001"),
+])
+def test_separators_between_groups_and_what_only_looks_like_a_number(text: str, expected: str) -> None:
+    assert scrub(text) == expected

@@ -75,7 +75,13 @@ def test_a_record_sent_late_rolls_its_day_up_again(clock: Any) -> None:
     after = figures(place(CA2), D)
     assert (after["gate_checks"], after["gate_fevers"], after["fevers"]) == (4, 2, 2)
     assert figures(place(DIST_A), D)["fevers"] == HAND_DIST_A["fevers"] + 1
+    # the record is looked at again until it is older than SETTLE (ids are drawn before their
+    # transaction commits: a batch with lower ids may still be committing), then no more
     clock.move_to(on(D, "09:02", 1))
+    assert refresh() == [D + timedelta(days=1), D]
+    clock.move_to(on(D, "09:06", 1))
+    assert refresh() == [D + timedelta(days=1), D]
+    clock.move_to(on(D, "09:07", 1))
     assert refresh() == [D + timedelta(days=1)]  # nothing late any more
     # the same record sent again is stored once, and marks nothing
     gates_again = gate_checks_ingest(user=w.users["gate"], records=batch)

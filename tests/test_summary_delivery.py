@@ -222,5 +222,6 @@ def test_a_commander_cannot_subscribe_outside_their_jurisdiction(station_xnb: Us
     assert web_client(warden).get("/summaries/").status_code == 404
     with pytest.raises(Http404):
         summary_subscribe(user=warden, place_key=BAOLI, at=time(8, 0))
-    # the station's commander may take their own station's community
-    assert _subscribe(station_xnb, "150202001001", "08:00").status_code == 302
+    # the station's commander may take their own station (its beat is one community: the
+    # station stands for it, and its figures count the station's officers too)
+    assert _subscribe(station_xnb, "station:BT-DH-XNB", "08:00").status_code == 302

@@ -16,7 +16,6 @@ from functools import cache
 from typing import Any
 
 from django import forms
-from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +23,7 @@ from pydantic import ValidationError
 
 from louzhang.access.masking import Presented
 from louzhang.areas.models import Area
-from louzhang.checkpoints.models import KeyRegion
+from louzhang.checkpoints.key_regions import key_regions_for_area
 from louzhang.core.forms import PageForm
 from louzhang.identifiers import IdentifierError
 from louzhang.identifiers.divisions import division, full_name
@@ -380,12 +379,13 @@ def _provinces() -> tuple[str, ...]:
                  if (entry := division(f"{code}0000")) is not None and entry.current)
 
 
-def region_names(on: date | None = None) -> list[str]:
-    """What the key-region input suggests: the key regions in force (武汉市), the divisions
-    inside them (湖北省孝感市), then every province; anything else may be typed."""
+def region_names(household: Area | None = None, on: date | None = None) -> list[str]:
+    """What the key-region input suggests at a household: the key regions in force there (the
+    operator's and its city's: 武汉市), the divisions inside them (湖北省孝感市), then every
+    province; anything else may be typed."""
     on = on or timezone.localdate()
-    regions = list(KeyRegion.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on), starts_on__lte=on)
-                   .order_by("-risk", "name"))
+    regions = sorted(sorted(key_regions_for_area(household, on), key=lambda r: r.name),
+                     key=lambda r: r.risk, reverse=True)  # as `order_by("-risk", "name")`
     names = [r.name for r in regions]
     for region in regions:
         for prefix in region.division_prefixes:

@@ -100,7 +100,7 @@ def visit_new(request: HttpRequest, code: str) -> HttpResponse:
     round_ = _round_of(user, household)
     return render(request, "screening/visit_form.html", {
         "household": household, "page": page,
-        "regions": region_names(), "round": round_,
+        "regions": region_names(household), "round": round_,
         "recent": [_summary(v) for v in household_visits(user, household, limit=5)],
         "next": next_in_stairwell(user, household, round_),
     })

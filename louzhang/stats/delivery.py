@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, PoliceUnit
+from louzhang.core.sql import advisory_locks
 from louzhang.notifications.models import Channel, Delivery, Notification
 from louzhang.notifications.services import Recipient, announce
 from louzhang.notifications.transports import TRANSPORTS
@@ -151,6 +152,13 @@ def summary_subscribe(*, user: User, place_key: str, at: time,
         where.update(unit=PoliceUnit.objects.get(code=place.code), area=None)
     else:
         where.update(area=place.area, unit=None)
+    try:
+        return _subscribe(where, at, now)
+    except IntegrityError:  # the same choice saved at the same moment (a double tap): update it
+        return _subscribe(where, at, now)
+
+
+def _subscribe(where: dict[str, Any], at: time, now: datetime) -> SummarySubscription:
     with transaction.atomic():
         subscription = SummarySubscription.objects.select_for_update().filter(**where).first()
         if subscription is None:
@@ -231,7 +239,11 @@ def summary_send(*, subscription_id: int, now: datetime | None = None) -> bool:
             return False
         title, text, link = summary_message(place, day, now)
         about = summary_about(subscription, day)
-        already = set(Delivery.objects.filter(about=about).values_list("channel_id", flat=True))
+        # two commanders' summaries of one place sent at once: the second waits here and sees
+        # the first one's deliveries; one that failed for good does not count as sent
+        advisory_locks([f"stats.summary:{about}"])
+        already = set(Delivery.objects.filter(about=about).exclude(state=Delivery.State.DEAD)
+                      .values_list("channel_id", flat=True))
         channels = [c for c in summary_channels(place)
                     if TRANSPORTS[c.kind].per_recipient or c.pk not in already]
         anchor = place.area if place.area is not None else Area.objects.get(pk=place.area_ids[0])

@@ -134,8 +134,16 @@ class SummarySubscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "area", "unit"],
-                                               name="summary_subscription_once")]
+        # one per user and place: an area's (no unit) or a station's (no area); NULLs are
+        # distinct in a plain unique constraint, hence one conditional constraint for each
+        constraints = [
+            models.UniqueConstraint(fields=["user", "area"], condition=models.Q(unit__isnull=True),
+                                    name="summary_subscription_area_once"),
+            models.UniqueConstraint(fields=["user", "unit"], condition=models.Q(area__isnull=True),
+                                    name="summary_subscription_unit_once"),
+            models.CheckConstraint(condition=models.Q(area__isnull=True) ^ models.Q(unit__isnull=True),
+                                   name="summary_subscription_one_place"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.at}"

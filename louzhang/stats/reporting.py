@@ -60,17 +60,16 @@ from louzhang.worker.jobs import JobFailed, job_enqueue, job_progress, job_work
 
 #: the report's language, whoever asks for it: a bureau's 日报 is in Chinese
 LANGUAGE = "zh-hans"
-#: the context of the report's short words ("Total" is 合计 here)
-CONTEXT = "daily report"
+#: the report's short words carry the context "daily report" ("Total" is 合计 there)
 
 #: what the sheets of each level are called
 LEVEL_TITLES = {
-    Level.DISTRICT: pgettext_lazy(CONTEXT, "Districts"),
-    Level.SUBDISTRICT: pgettext_lazy(CONTEXT, "Sub-districts and towns"),
-    Level.COMMUNITY: pgettext_lazy(CONTEXT, "Communities"),
-    Level.COMPOUND: pgettext_lazy(CONTEXT, "Compounds"),
+    Level.DISTRICT: pgettext_lazy("daily report", "Districts"),
+    Level.SUBDISTRICT: pgettext_lazy("daily report", "Sub-districts and towns"),
+    Level.COMMUNITY: pgettext_lazy("daily report", "Communities"),
+    Level.COMPOUND: pgettext_lazy("daily report", "Compounds"),
 }
-STATIONS_TITLE = pgettext_lazy(CONTEXT, "Police stations")
+STATIONS_TITLE = pgettext_lazy("daily report", "Police stations")
 
 
 class ReportError(ValueError):
@@ -344,8 +343,8 @@ def report_build(place: Place, day: date, *, progress: Callable[[int], None] | N
         "place": place.name, "date": date_text(day)}
     unit = _unit_name(place)
     refreshed = selectors.refreshed_at(day)
-    heads = (pgettext(CONTEXT, "Category"), pgettext(CONTEXT, "Item"), pgettext(CONTEXT, "This day"),
-             pgettext(CONTEXT, "The day before"), pgettext(CONTEXT, "Change"),
+    heads = (pgettext("daily report", "Category"), pgettext("daily report", "Item"), pgettext("daily report", "This day"),
+             pgettext("daily report", "The day before"), pgettext("daily report", "Change"),
              _("Since %(date)s") % {"date": date_text(first)})
     note = _("Change: this day less the day before. Since %(date)s: the events of every day from "
              "%(date)s to this day added up; a figure that is a state at the end of the day "
@@ -474,7 +473,7 @@ def _summary_sheet(book: Workbook, report: Report) -> None:
             10, 10, 10, 14]
     cols = [max(c, min(width(h), HEADER_WRAP)) for c, h in zip(cols, heads, strict=True)]
     cols[0] = min(cols[0], 16)
-    sheet = _Sheet(book, pgettext(CONTEXT, "Summary"), len(heads), 1, 2)
+    sheet = _Sheet(book, pgettext("daily report", "Summary"), len(heads), 1, 2)
     sheet.widths(cols)
     sheet.merged(report.title, font=TITLE_FONT, height=30, alignment=CENTRE)
     sheet.merged(report.made, font=SMALL)
@@ -499,10 +498,10 @@ def _summary_sheet(book: Workbook, report: Report) -> None:
 
 
 def _table_sheet(book: Workbook, report: Report, table: Table) -> None:
-    fixed = [pgettext(CONTEXT, "No."), table.title] + ([table.within_header] if table.within_header else [])
+    fixed = [pgettext("daily report", "No."), table.title] + ([table.within_header] if table.within_header else [])
     columns = report.columns
     ncols = len(fixed) + len(columns)
-    names = [line.name for line in table.lines] + [pgettext(CONTEXT, "Total")]
+    names = [line.name for line in table.lines] + [pgettext("daily report", "Total")]
     cols = [4, max(width(n) for n in names)] + (
         [max(width(line.within) for line in table.lines)] if table.within_header else [])
     cols = [max(c, min(width(h), HEADER_WRAP)) for c, h in zip(cols, fixed, strict=True)]
@@ -537,7 +536,7 @@ def _table_sheet(book: Workbook, report: Report, table: Table) -> None:
         cells = sheet.cells(values + [line.figures[c.key] for c in columns])
         cells[0].alignment = CENTRE
         sheet.append(cells)
-    values = [None, pgettext(CONTEXT, "Total")] + ([""] if table.within_header else [])
+    values = [None, pgettext("daily report", "Total")] + ([""] if table.within_header else [])
     sheet.append(sheet.cells(values + [table.total[c.key] for c in columns], total=True))
     sheet.merged(table.note, font=SMALL, alignment=WRAP, height=30)
 

@@ -230,23 +230,29 @@ def risk_score(figures: Figures) -> int:
 
 
 def at_risk(place: Place, day: date, limit: int = 10) -> list[tuple[Place, Figures]]:
-    """The compounds (or, above a city's districts, the areas of the finest level) under the
-    place with anything at risk that day — fevers, breaches, key-region arrivals, missed
-    check-ins, overdue follow-ups — most at risk first."""
+    """The areas under the place (itself included) where something put people at risk that day
+    — fevers, breaches at gates, people with symptoms or contacts found, key-region arrivals,
+    missed check-ins, overdue follow-ups — most at risk first, each with the risk figures of
+    what happened *in it*: a compound its own, a district what is filed at the district itself
+    (its checkpoints' arrivals, follow-ups of the district), not its compounds' again."""
     condition = Q()
     for path in place.paths:
         condition |= Q(area__path__subtree=path)
-    rows = list(
-        AreaDay.objects.filter(condition, day=day, area__level=FINEST)
-        .values("area_id", *AREA_KEYS)
-    )
+    rows = list(AreaDay.objects.filter(condition, day=day)
+                .values("area_id", "area__parent_id", *RISK_KEYS))
+    own: dict[int, Figures] = {row["area_id"]: {k: row[k] for k in RISK_KEYS} for row in rows}
+    for row in rows:  # what a child holds is not its parent's own
+        parent = own.get(row["area__parent_id"])
+        if parent is not None:
+            for key in RISK_KEYS:
+                parent[key] -= row[key]
     scored = []
-    for row in rows:
+    for area_id, risks in own.items():
         figures = zero()
-        figures.update({k: row[k] for k in AREA_KEYS})
+        figures.update(risks)
         score = risk_score(figures)
-        if score:
-            scored.append((score, row["area_id"], figures))
+        if score > 0:
+            scored.append((score, area_id, figures))
     scored.sort(key=lambda s: (-s[0], s[1]))
     scored = scored[:limit]
     areas = Area.objects.in_bulk([pk for _s, pk, _f in scored])
