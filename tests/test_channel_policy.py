@@ -13,7 +13,6 @@ import socket
 from typing import Any
 
 import pytest
-
 from django.utils import translation
 
 from louzhang.accounts.models import User
