@@ -226,13 +226,18 @@ def backoff(failures: int) -> timedelta:
 _http = threading.local()
 
 
+def _fresh_client() -> httpx.Client:
+    timeout = settings.LOUZHANG_DELIVERY_TIMEOUT_SECONDS
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+                        follow_redirects=False, trust_env=False)
+
+
 def http_client() -> httpx.Client:
     """One client per thread (connections are kept alive between deliveries)."""
     timeout = settings.LOUZHANG_DELIVERY_TIMEOUT_SECONDS
     cached: tuple[float, httpx.Client] | None = getattr(_http, "client", None)
     if cached is None or cached[0] != timeout:
-        client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
-                              follow_redirects=False, trust_env=False)
+        client = _fresh_client()
         cached = (timeout, client)
         _http.client = cached
     return cached[1]
@@ -315,10 +320,16 @@ def delivery_send(*, delivery_id: int) -> str:
     response_text = ""
     try:
         target = delivery_target(delivery.channel.kind, outgoing.url)
-        extensions = {"sni_hostname": target.sni} if target.sni else None
-        response = http_client().post(target.url, content=outgoing.body,
-                                      headers={**outgoing.headers, "Host": target.host},
-                                      extensions=extensions)
+        if target.sni:
+            # TLS to a checked address under the host's name: a connection of its own, since a
+            # pooled one (pooled by address) may carry another host's verified certificate
+            with _fresh_client() as client:
+                response = client.post(target.url, content=outgoing.body,
+                                       headers={**outgoing.headers, "Host": target.host},
+                                       extensions={"sni_hostname": target.sni})
+        else:
+            response = http_client().post(target.url, content=outgoing.body,
+                                          headers={**outgoing.headers, "Host": target.host})
         http_status, response_text = response.status_code, response.text[:500]
         claim.transport.interpret(response)
     except DeliveryError as exc:
