@@ -1595,7 +1595,7 @@ ZH = {
     "figures not yet computed — the worker rolls them up every %(n)s seconds": "数据尚未汇总——后台每 %(n)s 秒汇总一次",
     "the figures of this day were never computed — an operator computes past days with “louzhang stats rebuild”": "该日数据从未汇总——往日数据须由运维人员用“louzhang stats rebuild”补算",
     "page updated at %(at)s": "页面更新于 %(at)s",
-    "Compounds at risk, most first": "风险小区（风险高者在前）",
+    "Areas at risk, most first": "风险区域（风险高者在前）",
     "its dashboard": "其数据看板",
     "None: no area here had fevers, breaches at gates, people with symptoms or contacts found, vehicles from key regions, missed check-ins or overdue follow-ups on this day.": "无：当日本地区各处均未出现发热、居家观察人员违规出门、发现有症状人员或密切接触者、重点地区来车、漏打卡或待办超时。",
     "Not known until the figures are computed.": "数据汇总后才能得知。",
