@@ -65,9 +65,9 @@ class MoreFiguresOut(Schema):
     contacts_found: int = Field(description="contacts of cases found by visits (people)")
     observations_started: int = Field(description="home observations started that day (people)")
     breaches: int = Field(description="people under observation going out through a gate (times)")
-    gate_fevers: int = Field(description="fevers at gates (people)")
-    checkpoint_fevers: int = Field(description="fevers among vehicles' occupants at checkpoints (people)")
-    check_in_fevers: int = Field(description="fevers reported at home-observation check-ins (people)")
+    gate_fevers: int = Field(description="readings at or above the fever threshold at gates (person-times)")
+    checkpoint_fevers: int = Field(description="fevers among vehicles' occupants at checkpoints, each occupant of each vehicle (person-times)")
+    check_in_fevers: int = Field(description="people with a fever at home-observation check-ins, once per person a day (person-times)")
 
 
 class StatsDayOut(Schema):
