@@ -260,6 +260,8 @@ WHITENOISE_ROOT = PACKAGE_DIR / "web" / "static" / "louzhang" / "root"
 
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_MAX_LIMIT = 1000
+#: the longest request line (path and query) `louzhang serve` reads: gunicorn's own maximum
+REQUEST_LINE_LIMIT = 8190
 LOUZHANG_API_RATE_USER = env_str("LOUZHANG_API_RATE_USER", "6000/m")
 LOUZHANG_API_RATE_ANON = env_str("LOUZHANG_API_RATE_ANON", "120/m")
 # Last-used time of a token is written at most this often (seconds): not one write per request.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
@@ -83,6 +85,10 @@ class _Document(OpenAPISchema):
         responses = details.setdefault("responses", {})
         for status in sorted(statuses):
             responses.setdefault(status, _problem(status))
+        # answered by the web server before the request reaches the API: no body is promised
+        responses.setdefault(414, {"description": (
+            f"The request line (path and query) is longer than {settings.REQUEST_LINE_LIMIT:,} bytes: "
+            "refused by the web server before the API reads it.")})
         return details
 
     def get_components(self) -> dict[str, Any]:

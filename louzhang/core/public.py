@@ -8,6 +8,7 @@ process counts alone).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,20 +34,32 @@ class Rate:
 
 
 def rate_wait(scope: str, ident: str, rate: Rate) -> int:
-    """Count one request of `ident` in the current window of `rate`; the seconds to wait when
-    it is over the limit, else 0."""
+    """Count one request of `ident` against `rate`; the seconds to wait when it is over the
+    limit, else 0.
+
+    A sliding window: the requests of the current fixed window plus the previous window's,
+    weighted by how much of it still lies within the last `rate.seconds`. A burst that straddles
+    two fixed windows is counted whole, not reset at the boundary."""
     now = time.time()
     window = int(now // rate.seconds)
     key = f"lz:rate:{scope}:{ident}:{window}"
-    cache.add(key, 0, timeout=rate.seconds + 1)
+    cache.add(key, 0, timeout=2 * rate.seconds + 1)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=rate.seconds + 1)
+        cache.set(key, 1, timeout=2 * rate.seconds + 1)
         count = 1
-    if count <= rate.limit:
+    previous = int(cache.get(f"lz:rate:{scope}:{ident}:{window - 1}") or 0)
+    elapsed = now / rate.seconds - window  # the share of the current window gone, 0..1
+    if count + previous * (1 - elapsed) <= rate.limit:
         return 0
-    return int((window + 1) * rate.seconds - now) + 1
+    # the next request passes when the previous window's share has shrunk enough for it, or,
+    # when this window is full, when this window's own count has aged enough in the next one
+    if count < rate.limit and previous:
+        free_at = window + 1 - (rate.limit - count - 1) / previous
+    else:
+        free_at = window + 2 - (rate.limit - 1) / count
+    return max(1, math.ceil((free_at - now / rate.seconds) * rate.seconds))
 
 
 def address_of(request: HttpRequest) -> str:

@@ -10,7 +10,7 @@ from typing import Literal
 import pydantic
 from django.http import Http404, HttpRequest
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import Throttled, ValidationError
 
 from louzhang.areas.models import Area, Level
@@ -62,7 +62,7 @@ def _invalid(field: str, message: str) -> ValidationError:
 @router.post("/tips", auth=None, response={202: Accepted}, summary="Send a tip (no token)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": TipInSchema.model_json_schema()}}}})
-def post_tip(request: HttpRequest) -> tuple[int, dict[str, str]]:
+def post_tip(request: HttpRequest) -> Status[dict[str, str]]:
     """A resident's tip about a compound (or one of its buildings). Answers 202 with the code
     the reporter keeps; 422 naming the field that is wrong; 429 with `Retry-After` when too many
     came from one address."""
@@ -88,7 +88,7 @@ def post_tip(request: HttpRequest) -> tuple[int, dict[str, str]]:
     except TipError as exc:
         raise _invalid(exc.field or "body", exc.message) from None
     code = received.tip.tracking_code
-    return 202, {"tracking_code": code, "url": absolute_link(reverse("tip-track-code", args=[code]))}
+    return Status(202, {"tracking_code": code, "url": absolute_link(reverse("tip-track-code", args=[code]))})
 
 
 @router.get("/tips/{tracking_code}", auth=None, response=TrackedOut, summary="Follow a tip (no token)")

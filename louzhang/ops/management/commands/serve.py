@@ -5,6 +5,7 @@ import threading
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -82,6 +83,7 @@ class Command(LouzhangCommand):
             "timeout": 60,
             "graceful_timeout": 20,
             "keepalive": 5,
+            "limit_request_line": settings.REQUEST_LINE_LIMIT,
             "accesslog": "-",
             "errorlog": "-",
             "forwarded_allow_ips": "127.0.0.1,::1",
