@@ -19,6 +19,8 @@ USAGE = """usage: louzhang COMMAND [options]
   report daily [--date D] [--area CODE|station:CODE] -o FILE.xlsx   write the daily report (日报)
   stats rebuild [--date D | --from D --to D]   roll the figures of past days up again
   worker                        run background tasks (deliveries, imports, reports, sweeps, figures)
+  backup -o FILE [--json]       a consistent copy of the whole database while it runs
+  restore FILE [--json]         restore a backup into an empty database
 
 `louzhang COMMAND --help` for a command's options; `louzhang help --all` lists every command.
 """

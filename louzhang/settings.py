@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "louzhang.notifications",
     "louzhang.followups",
     "louzhang.notices",
+    "louzhang.breakglass",
     "louzhang.gates",
     "louzhang.checkpoints",
     "louzhang.disinfection",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "louzhang.screening",
     "louzhang.tips",
     "louzhang.stats",
+    "louzhang.retention",
     "louzhang.web",
     "louzhang.demo",
     "louzhang.ops",
@@ -338,6 +340,8 @@ except ValueError:
 LOUZHANG_MAX_SHIFT_HOURS = env_int("LOUZHANG_MAX_SHIFT_HOURS", 12, minimum=1)
 #: how often the worker rolls today's records up into the figures of the dashboard and 日报
 LOUZHANG_STATS_REFRESH_SECONDS = env_int("LOUZHANG_STATS_REFRESH_SECONDS", 60, minimum=5)
+#: how long a look-up outside the jurisdiction (break-the-glass) stays open
+LOUZHANG_BREAK_GLASS_MINUTES = env_int("LOUZHANG_BREAK_GLASS_MINUTES", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

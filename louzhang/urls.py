@@ -10,10 +10,16 @@ from louzhang.followups import views as followups
 from louzhang.gates import views as gates
 from louzhang.notifications import views as notifications
 from louzhang.registry import views as registry
-from louzhang.web import views
+from louzhang.web import pwa, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("sw.js", pwa.service_worker, name="pwa-worker"),
+    path("offline/", pwa.offline_page, name="pwa-offline"),
+    path("field/visit/", pwa.field_visit, name="field-visit"),
+    path("field/check-in/", pwa.field_check_in, name="field-check-in"),
+    path("field/queue/", pwa.field_queue, name="field-queue"),
     path("areas/<str:code>/", views.area_detail, name="area"),
     path("areas/<str:code>/residents.xlsx", views.area_export, name="area-export"),
     path("audit/", views.audit_log, name="audit"),
@@ -57,6 +63,8 @@ urlpatterns = [
     path("", include("louzhang.disinfection.urls")),
     path("", include("louzhang.tips.urls")),  # before notices: /p/t/ is tips', /p/<code>/ the compound's
     path("", include("louzhang.notices.urls")),
+    path("", include("louzhang.breakglass.urls")),
+    path("", include("louzhang.retention.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found_view),
 ]

@@ -8,6 +8,7 @@ processes) load what they need themselves.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -304,3 +305,83 @@ def _fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+# --- the demo city served, one per session, for the browser tests ----------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+#: the served demo's worker rolls the figures up this often (the dashboard's live test waits on it)
+SERVED_STATS_REFRESH_SECONDS = 5
+
+
+class Served:
+    def __init__(self, url: str, logins: dict[str, str], env: dict[str, str]) -> None:
+        self.url = url
+        self.logins = logins
+        self.env = env
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: Any) -> Iterator[Served]:
+    """`louzhang init`, `demo`, `worker` and `serve` on a database of their own, once per session:
+    the browser tests of every module share it (each test is written to hold whatever the others
+    recorded before it)."""
+    with isolated_env(tmp_path_factory.mktemp("served")) as env:
+        env["LOUZHANG_STATS_REFRESH_SECONDS"] = str(SERVED_STATS_REFRESH_SECONDS)
+        assert run_cli(env, "init").returncode == 0
+        assert run_cli(env, "demo").returncode == 0
+        logins = json.loads((Path(env["LOUZHANG_VAR_DIR"]) / "demo_logins.json").read_text())
+        worker = subprocess.Popen([sys.executable, "-m", "louzhang", "worker"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            with served(env) as url:
+                yield Served(url, logins, env)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+# Playwright's sync API keeps an event loop current in this thread while it runs, and Django
+# refuses database access under a running loop: so a module's browser lives as long as the
+# module (a launch takes about a second), and browser modules use no database fixture.
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync", "--no-first-run"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:http://127.0.0.1")) else None)
+    yield page
+    context.close()
+    assert outside == [], f"the page reached outside the server: {outside}"
+
+
+def log_in(page: Any, server: Served, username: str) -> None:
+    page.goto(server.url + "/")
+    assert "/accounts/login/" in page.url
+    page.fill("#id_username", username)
+    page.fill("#id_password", server.logins[username])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(server.url + "/")

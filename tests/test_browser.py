@@ -5,85 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, isolated_env, run_cli, served
-
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 390, "height": 844}
+from tests.conftest import CHROMIUM, PHONE, Served, log_in, run_cli
 
 # No database fixture here: the server has its own database, and Playwright's event loop must not
 # meet the test database connection.
 pytestmark = [pytest.mark.browser]
-
-
-class Served:
-    def __init__(self, url: str, logins: dict[str, str], env: dict[str, str]) -> None:
-        self.url = url
-        self.logins = logins
-        self.env = env
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: Any) -> Iterator[Served]:
-    with isolated_env(tmp_path_factory.mktemp("var")) as env:
-        assert run_cli(env, "init").returncode == 0
-        assert run_cli(env, "demo").returncode == 0
-        logins = json.loads((Path(env["LOUZHANG_VAR_DIR"]) / "demo_logins.json").read_text())
-        worker = subprocess.Popen([sys.executable, "-m", "louzhang", "worker"], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            with served(env) as url:
-                yield Served(url, logins, env)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run"],
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-    page = context.new_page()
-    outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url)
-            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:http://127.0.0.1")) else None)
-    yield page
-    context.close()
-    assert outside == [], f"the page reached outside the server: {outside}"
-
-
-def log_in(page: Any, server: Served, username: str) -> None:
-    page.goto(server.url + "/")
-    assert "/accounts/login/" in page.url
-    page.fill("#id_username", username)
-    page.fill("#id_password", server.logins[username])
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(server.url + "/")
 
 
 def test_warden_walks_from_home_to_a_household(server: Served, phone: Any) -> None:

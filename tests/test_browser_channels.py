@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import PHONE, Served, browser, log_in, playwright, server  # noqa: F401
+from tests.conftest import PHONE, Served, log_in
 
 pytestmark = [pytest.mark.browser]
 
 
-def test_the_channel_form_and_list_read_as_people_speak(server: Served, browser: Any) -> None:  # noqa: F811
+def test_the_channel_form_and_list_read_as_people_speak(server: Served, browser: Any) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     try:

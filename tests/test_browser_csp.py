@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BAOLI, BAOLI_34, BAOLI_34_2_6W
-from tests.test_browser import PHONE, Served, browser, log_in, playwright, server  # noqa: F401
+from tests.conftest import BAOLI, BAOLI_34, BAOLI_34_2_6W, PHONE, Served, log_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -38,7 +37,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def _violations(browser: Any, server: Served, username: str | None, paths: list[str]) -> list[str]:  # noqa: F811
+def _violations(browser: Any, server: Served, username: str | None, paths: list[str]) -> list[str]:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     context.add_init_script(_LISTEN)
     page = context.new_page()
@@ -71,15 +70,15 @@ def _violations(browser: Any, server: Served, username: str | None, paths: list[
 
 
 @pytest.mark.parametrize("username", sorted(PAGES))
-def test_no_page_of_a_role_breaks_the_policy(server: Served, browser: Any, username: str) -> None:  # noqa: F811
+def test_no_page_of_a_role_breaks_the_policy(server: Served, browser: Any, username: str) -> None:
     assert _violations(browser, server, username, PAGES[username]) == []
 
 
-def test_no_public_page_breaks_the_policy(server: Served, browser: Any) -> None:  # noqa: F811
+def test_no_public_page_breaks_the_policy(server: Served, browser: Any) -> None:
     assert _violations(browser, server, None, PUBLIC) == []
 
 
-def test_htmx_swaps_and_page_actions_work_without_inline_script(server: Served, browser: Any) -> None:  # noqa: F811
+def test_htmx_swaps_and_page_actions_work_without_inline_script(server: Served, browser: Any) -> None:
     def context_of(username: str) -> Any:
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
         context.add_init_script(_LISTEN + "window.print = function () { window.__printed = true; };")

@@ -1,58 +1,22 @@
 """The commanders' dashboard in a real browser (Debian chromium via Playwright), on a desktop and
 on a phone, against `louzhang serve` and `louzhang worker` on a database of their own. The worker
-rolls the figures up every 5 seconds here (LOUZHANG_STATS_REFRESH_SECONDS), and the page asks
+rolls the figures up every 5 seconds here (LOUZHANG_STATS_REFRESH_SECONDS,
+the shared served demo of tests/conftest.py), and the page asks
 for them as often: a record at a gate shows on an open dashboard without reloading it."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, isolated_env, run_cli, served
-from tests.test_browser import CHROMIUM, PHONE, Served, log_in
+from tests.conftest import PHONE, SERVED_STATS_REFRESH_SECONDS, Served, log_in
 
 DESKTOP = {"width": 1280, "height": 800}
 BAOTOU, DONGHE, XNB_STREET, BAOLI = "150200", "150202", "150202001", "150202001001001"
-REFRESH_SECONDS = 5
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: Any) -> Iterator[Served]:
-    with isolated_env(tmp_path_factory.mktemp("var")) as env:
-        env["LOUZHANG_STATS_REFRESH_SECONDS"] = str(REFRESH_SECONDS)
-        assert run_cli(env, "init").returncode == 0
-        assert run_cli(env, "demo").returncode == 0
-        logins = json.loads((Path(env["LOUZHANG_VAR_DIR"]) / "demo_logins.json").read_text())
-        worker = subprocess.Popen([sys.executable, "-m", "louzhang", "worker"], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            with served(env) as url:
-                yield Served(url, logins, env)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def _page(browser: Any, viewport: dict[str, int], **options: Any) -> Iterator[Any]:
@@ -152,7 +116,7 @@ def test_an_open_dashboard_shows_a_fever_at_the_gate_without_reloading(
     # the worker rolls it up and the open page brings it in by itself
     desktop.wait_for_function(
         "n => Number(document.querySelector('#dashboard-live [data-figure=gate_fevers]').dataset.value) > n",
-        arg=before, timeout=REFRESH_SECONDS * 6 * 1000)
+        arg=before, timeout=SERVED_STATS_REFRESH_SECONDS * 6 * 1000)
     assert desktop.evaluate("window.stillTheSamePage") is True
     assert desktop.locator(f"#at-risk [data-risk='{BAOLI}']").count() == 1
     assert desktop.locator(".dash-status [data-refreshed]").get_attribute("data-refreshed")

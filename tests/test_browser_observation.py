@@ -10,23 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.test_browser import (  # noqa: F401  (the fixtures: a server of its own, chromium, a phone)
-    PHONE,
-    Served,
-    browser,
-    log_in,
-    phone,
-    playwright,
-    server,
-)
+from tests.conftest import PHONE, Served, log_in
 
 pytestmark = [pytest.mark.browser]
 
 HOUSEHOLD = "150202001001001-34-2-0601"  # 保利百合 34号楼二单元6楼西户
 
 
-def test_a_resident_sends_a_temperature_through_their_own_link(server: Served, browser: Any,  # noqa: F811
-                                                                phone: Any) -> None:  # noqa: F811
+def test_a_resident_sends_a_temperature_through_their_own_link(server: Served, browser: Any,
+                                                                phone: Any) -> None:
     log_in(phone, server, "warden")
     phone.goto(f"{server.url}/areas/{HOUSEHOLD}/")
     phone.locator("[data-household-observation] summary").click()

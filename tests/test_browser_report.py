@@ -11,16 +11,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.test_browser import (  # noqa: F401 (the fixtures, each module its own server)
-    CHROMIUM,
-    PHONE,
-    Served,
-    browser,
-    log_in,
-    phone,
-    playwright,
-    server,
-)
+from tests.conftest import PHONE, Served, log_in
 
 pytestmark = [pytest.mark.browser]
 DESK = {"width": 1366, "height": 900}
@@ -28,7 +19,7 @@ SHOTS = os.environ.get("LOUZHANG_SCREENSHOTS")
 
 
 @pytest.fixture
-def desk(browser: Any) -> Any:  # noqa: F811
+def desk(browser: Any) -> Any:
     context = browser.new_context(viewport=DESK, locale="zh-CN", accept_downloads=True)
     # what the print button does, seen without a print dialog
     context.add_init_script("window.print = function () { window.__printed = (window.__printed || 0) + 1; };")
@@ -37,7 +28,7 @@ def desk(browser: Any) -> Any:  # noqa: F811
     context.close()
 
 
-def test_the_commander_prints_and_downloads_the_citys_report(server: Served, desk: Any) -> None:  # noqa: F811
+def test_the_commander_prints_and_downloads_the_citys_report(server: Served, desk: Any) -> None:
     log_in(desk, server, "commander")
     desk.goto(server.url + "/reports/150200/")
     report = desk.locator("article.report")
@@ -75,7 +66,7 @@ def test_the_commander_prints_and_downloads_the_citys_report(server: Served, des
     assert len(book.worksheets) == 3
 
 
-def test_the_station_commander_reads_the_report_on_a_phone(server: Served, phone: Any) -> None:  # noqa: F811
+def test_the_station_commander_reads_the_report_on_a_phone(server: Served, phone: Any) -> None:
     log_in(phone, server, "station_xnb")
     phone.goto(server.url + "/reports/station:BT-DH-XNB/")
     assert phone.locator("article.report").get_attribute("data-place") == "station:BT-DH-XNB"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.test_browser import PHONE, Served, browser, log_in, phone, playwright, server  # noqa: F401
+from tests.conftest import PHONE, Served, log_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -18,7 +18,7 @@ HOUSEHOLD = "150202001001001-34-2-0601"  # 保利百合 34号楼二单元6楼西
 DRAFT = f"louzhang:visit:{HOUSEHOLD}"
 
 
-def test_a_warden_records_a_returnee_and_the_draft_survives_a_reload(server: Served, phone: Any) -> None:  # noqa: F811
+def test_a_warden_records_a_returnee_and_the_draft_survives_a_reload(server: Served, phone: Any) -> None:
     log_in(phone, server, "warden")
     phone.goto(f"{server.url}/areas/{HOUSEHOLD}/")
     phone.get_by_role("link", name="记录走访").click()

@@ -3,7 +3,7 @@ a minute, and the wait it answers is the time until a request would pass again."
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from django.core.cache import cache
 from louzhang.core.public import Rate, rate_wait
 
 RATE = Rate(5, 60)
-START = datetime(2020, 1, 28, 9, 0, 0, tzinfo=timezone.utc)  # at the start of a fixed window
+START = datetime(2020, 1, 28, 9, 0, 0, tzinfo=UTC)  # at the start of a fixed window
 
 
 @pytest.fixture(autouse=True)

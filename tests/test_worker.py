@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from louzhang.worker.models import WorkerBeat
 from tests.conftest import ROOT, run_cli
@@ -140,7 +141,8 @@ def test_the_redis_backend_runs_the_same_deliveries(demo_env: dict[str, str]) ->
     """Several worker machines share one Redis queue (LOUZHANG_TASKS_BACKEND=rq)."""
     import redis
 
-    url = "redis://127.0.0.1:6379/7"
+    # a Redis database of this run's own: the SQLite and PostgreSQL runs go side by side
+    url = f"redis://127.0.0.1:6379/{7 if connection.vendor == 'sqlite' else 8}"
     redis.Redis.from_url(url).flushdb()
     env = {**demo_env, "LOUZHANG_TASKS_BACKEND": "rq", "REDIS_URL": url}
     receiver = Receiver(script=[(200, {"errcode": 0, "errmsg": "ok"})])

@@ -10,7 +10,7 @@ from ninja.renderers import JSONRenderer
 from louzhang import __version__
 from louzhang.api import problems
 from louzhang.api.openapi import DocumentedAPI
-from louzhang.api.security import AnonThrottle, TokenAuth, UserThrottle
+from louzhang.api.security import AnonThrottle, SessionAuth, TokenAuth, UserThrottle
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -24,11 +24,13 @@ api = DocumentedAPI(
     title="Louzhang API",
     version="1",
     description=(
-        "Device and integration API of Louzhang (楼长). Bearer tokens from `louzhang token create`; "
-        "errors are RFC 9457 problem details; everything is limited to the token user's jurisdiction."
+        "Device and integration API of Louzhang (楼长). Bearer tokens from `louzhang token create`, or "
+        "the browser's log-in session (the offline app's pages: a POST also needs `X-CSRFToken`); "
+        "errors are RFC 9457 problem details; everything is limited to the user's jurisdiction."
     ),
     urls_namespace="api-v1",
-    auth=TokenAuth(),
+    # a device's token, else the browser's session (the pages of the offline app)
+    auth=[TokenAuth(), SessionAuth()],
     throttle=[AnonThrottle(), UserThrottle()],
     docs_url="/docs",
 )
@@ -48,6 +50,7 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 from louzhang.api.areas import router as areas_router  # noqa: E402
+from louzhang.api.offline import router as offline_router  # noqa: E402
 from louzhang.checkpoints.api import router as checkpoints_router  # noqa: E402
 from louzhang.disinfection.api import router as disinfection_router  # noqa: E402
 from louzhang.duty.api import router as duty_router  # noqa: E402
@@ -68,3 +71,4 @@ api.add_router("/", tips_router)
 api.add_router("/", duty_router)
 api.add_router("/", disinfection_router)
 api.add_router("/", stats_router)
+api.add_router("/", offline_router)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
@@ -38,9 +37,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 #: what each error means, wherever it is answered
 _WHY = {
     400: "The request cannot be read: the body is not JSON or nested too deeply, or the Host is not served.",
-    401: "No token, or a token that is not valid (revoked, expired, its user inactive).",
-    403: "The token's role may not do this.",
-    404: "Not found, or outside the token user's jurisdiction (the two are not told apart).",
+    401: ("No token or session, or one that is not valid (a revoked or expired token, a session "
+          "that ended, its user inactive)."),
+    403: "The user's role may not do this, or (with the log-in session) the CSRF check failed.",
+    404: "Not found, or outside the user's jurisdiction (the two are not told apart).",
     413: "The body is larger than the server reads, or holds too many records.",
     422: "A parameter or the body is not valid (`errors` says where); control characters are refused everywhere.",
     429: "Too many requests: retry after `Retry-After` seconds.",

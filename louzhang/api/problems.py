@@ -77,7 +77,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return problem(401, "a valid bearer token is required (Authorization: Bearer <token>)",
+        return problem(401, "a valid bearer token (Authorization: Bearer <token>) or a log-in session "
+                       "is required",
                        headers={"WWW-Authenticate": 'Bearer realm="louzhang"'})
 
     @api.exception_handler(Throttled)

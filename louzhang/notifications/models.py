@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.areas.models import Area
+from louzhang.core.crypto import EncryptedTextField
 
 
 class Notification(models.Model):
@@ -65,9 +66,11 @@ class Channel(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
-    #: the robot's webhook address; for WeCom it carries the robot key, so it is a secret too
-    url = models.CharField(_("address"), max_length=500)
-    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    #: the robot's webhook address; for WeCom, DingTalk and Feishu it carries the robot's key or
+    #: token, so it is a secret too: both are stored encrypted with the data key (`core.crypto`)
+    #: and read back in plain; they cannot be searched
+    url = EncryptedTextField(_("address"), max_length=500)
+    secret = EncryptedTextField(_("signing secret"), max_length=200, blank=True)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="channels",
                              verbose_name=_("area"))
     #: roles whose follow-ups and alerts are announced here (an empty list: every staff role;

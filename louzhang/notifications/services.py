@@ -27,6 +27,7 @@ from louzhang.access.roles import may_manage_channels
 from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.services import audit_record
+from louzhang.core.crypto import DataKeyError
 from louzhang.core.memo import by_path
 from louzhang.notifications.models import (
     RESIDENTS,
@@ -308,7 +309,13 @@ NO_ANSWER = "could not connect, or no answer in time"
 def delivery_send(*, delivery_id: int) -> str:
     """Send one delivery if it is due and nobody else holds it; return what happened."""
     now = timezone.now()
-    claim = _claim(delivery_id, now)
+    try:
+        claim = _claim(delivery_id, now)
+    except DataKeyError as exc:
+        # the channel's address and secret cannot be decrypted: nothing is sent (certainly not
+        # to an empty address) and the delivery waits, untouched, until the key is put right
+        logger.error("delivery %s waits: %s", delivery_id, exc)
+        return "data key"
     if isinstance(claim, str):
         return claim
     delivery, attempt = claim.delivery, claim.attempt

@@ -40,6 +40,9 @@ from louzhang.access.roles import (
 from louzhang.accounts.models import Role
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
+from louzhang.breakglass.forms import LookUpForm
+from louzhang.breakglass.services import look_up_minutes, may_break_glass
+from louzhang.breakglass.services import typed as typed_exactly
 from louzhang.checkpoints.models import Checkpoint
 from louzhang.checkpoints.selectors import (
     checkpoints_overview,
@@ -267,10 +270,22 @@ def search(request: HttpRequest) -> HttpResponse:
     if plate is not None:
         if vehicle_visible(request.user, plate):
             return redirect("vehicle", plate=plate.plate)
-        return render(request, "web/search.html", {"query": query, "plate": plate})
+        return render(request, "web/search.html",
+                      {"query": query, "plate": plate, **_break_glass_offer(request.user, query)})
     found = find_residents(request.user, query)
     shown = present(request.user, found, path_of=lambda r: r.household.path)
-    return render(request, "web/search.html", {"query": query, "results": shown, "not_a_plate": not_a_plate})
+    offer = _break_glass_offer(request.user, query) if not found else {}
+    return render(request, "web/search.html",
+                  {"query": query, "results": shown, "not_a_plate": not_a_plate, **offer})
+
+
+def _break_glass_offer(user: Any, query: str) -> dict[str, Any]:
+    """查阅辖区外记录: an officer whose exact ID number or plate found nothing in their
+    jurisdiction is offered the look-up across their city (`louzhang.breakglass`): the form
+    asking the reason, posted to the look-up's own page."""
+    if not may_break_glass(user) or typed_exactly(query) is None:
+        return {}
+    return {"glass_form": LookUpForm(initial={"query": query.strip()}), "minutes": look_up_minutes()}
 
 
 def _plate_typed(query: str) -> tuple[Plate | None, str]:

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -56,6 +56,45 @@ def beat(worker_id: str, backend: str) -> None:
                                   pid=os.getpid(), backend=backend, started_at=now, seen_at=now)
 
 
+#: tasks this process claimed whose run ended in a database error (the database lost under
+#: them): they stay RUNNING under a live worker, which `recovery.recover_tasks` leaves alone, so
+#: this worker puts them back to READY itself once the database answers again
+_lost_claims: set[int] = set()
+_lost_lock = threading.Lock()
+
+
+def requeue_lost_claims() -> int:
+    """READY again: the tasks this process lost the database under (see `_lost_claims`)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    with _lost_lock:
+        ids = set(_lost_claims)
+    if not ids:
+        return 0
+    changed = DBTaskResult.objects.filter(id__in=ids, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.READY, started_at=None)
+    with _lost_lock:
+        _lost_claims.difference_update(ids)
+    if changed:
+        logger.warning("%d task(s) interrupted by a lost database: requeued", changed)
+    return changed
+
+
+def drop_broken_connections() -> None:
+    """After an error: close this thread's connections that the database dropped (a server
+    restarted, a network cut), so that the next query connects afresh instead of failing on
+    the dead one for ever."""
+    for conn in connections.all(initialized_only=True):
+        try:
+            conn.close_if_unusable_or_obsolete()
+        except Exception:  # noqa: BLE001 - closing a dead connection may fail: it is gone anyway
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                conn.connection = None
+
+
 def run_ready_db_tasks(worker_id: str, *, limit: int) -> int:
     """Run up to `limit` ready tasks from the database queue; return how many ran."""
     from django.db.utils import OperationalError
@@ -80,8 +119,13 @@ def run_ready_db_tasks(worker_id: str, *, limit: int) -> int:
             raise
         if task_result is None:
             return ran
-        with held_by(worker_id):  # the jobs it claims are held while this worker beats
-            runner.run_task(task_result)
+        try:
+            with held_by(worker_id):  # the jobs it claims are held while this worker beats
+                runner.run_task(task_result)
+        except DatabaseError:
+            with _lost_lock:
+                _lost_claims.add(task_result.id)
+            raise
         ran += 1
     return ran
 
@@ -120,6 +164,7 @@ class Worker:
     def housekeeping(self) -> None:
         close_old_connections()
         beat(self.worker_id, backend_name())
+        requeue_lost_claims()
         run_due_jobs()
 
     def run(self) -> None:
@@ -148,8 +193,12 @@ class Worker:
             while self.running:
                 try:
                     self.housekeeping()
-                except Exception:  # the database may be restarting: keep beating when it is back
+                except DatabaseError as exc:  # the database restarting: keep beating when it is back
+                    logger.warning("worker housekeeping failed: %s", str(exc).strip()[:200])
+                    drop_broken_connections()
+                except Exception:
                     logger.exception("worker housekeeping failed")
+                    drop_broken_connections()
                 self._stopped.wait(self.tick)
         finally:
             self.running = False
@@ -161,8 +210,13 @@ class Worker:
             while self.running:
                 try:
                     ran = run_ready_db_tasks(self.worker_id, limit=50)
-                except Exception:
-                    logger.exception("worker could not take a task")
+                except Exception as exc:
+                    if isinstance(exc, DatabaseError):  # the database restarting: a line, not a trace
+                        logger.warning("worker could not take a task: %s", str(exc).strip()[:200])
+                    else:
+                        logger.exception("worker could not take a task")
+                    drop_broken_connections()
+                    self._stopped.wait(1.0)  # not a busy loop while the database is away
                     ran = 0
                 if not ran:
                     self._stopped.wait(0.2)
@@ -178,6 +232,7 @@ class Worker:
                     self.housekeeping()
                 except Exception:
                     logger.exception("worker housekeeping failed")
+                    drop_broken_connections()
                 time.sleep(self.tick)
 
         thread = threading.Thread(target=keep_house, name="louzhang-housekeeping", daemon=True)
