@@ -4,7 +4,8 @@ Reads the city's codes, tokens and session cookies from the JSON file named by `
 the rates from `LOAD_RATES` (JSON: per-second rates of each kind, already multiplied by the
 speed-up). Each class's `fixed_count` is set from the data, so the command line's `-u` is their
 sum. A request fails on any status but the one expected, and a device batch also fails when any
-of its records is not `created`.
+of its records is not `created`. Status 0 in a failure: no answer within locust's network
+timeout (60 s) or the connection refused or reset.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _now() -> str:
 
 def _batch_ok(response: Any, sent: int) -> None:
     if response.status_code != 200:
-        response.failure(f"status {response.status_code}: {response.text[:200]}")
+        response.failure(f"status {response.status_code}: {(response.text or '')[:200]}")
         return
     results = response.json().get("results", [])
     bad = [r for r in results if r.get("status") != "created"]
@@ -217,7 +218,7 @@ class LookUps(FastHttpUser):
     def _get(self, path: str, name: str) -> None:
         with self.client.get(path, name=name, headers=self.headers, catch_response=True) as response:
             if response.status_code != 200:
-                response.failure(f"status {response.status_code}: {response.text[:200]}")
+                response.failure(f"status {response.status_code}: {(response.text or '')[:200]}")
 
     @task(3)
     def vehicle(self) -> None:

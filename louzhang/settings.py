@@ -246,8 +246,10 @@ USE_TZ = True
 # --- Static files (served by the app itself through WhiteNoise; nothing from the internet) ---
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+#: where `louzhang init` collects (and compresses) the static files; several installations of one
+#: release may share one directory
+STATIC_ROOT = Path(env_str("LOUZHANG_STATIC_ROOT") or VAR_DIR / "static").resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "media")}},

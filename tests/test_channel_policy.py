@@ -225,3 +225,17 @@ def test_a_closed_port_and_a_silent_one_read_the_same(receiver: Receiver, worker
     assert errors == {NO_ANSWER}
     page = web_client(commander).get("/deliveries/").content.decode()
     assert "refused" not in page.lower() and "timeout" not in page.lower() and "Errno" not in page
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?…"),
+    ("https://oapi.dingtalk.com/robot/send?access_token=abc123", "https://oapi.dingtalk.com/robot/send?…"),
+    ("https://open.feishu.cn/open-apis/bot/v2/hook/6a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d",
+     "https://open.feishu.cn/open-apis/bot/v2/hook/…"),
+    ("https://im.gaj.example/hooks/T0123456789ABCDEF/send", "https://im.gaj.example/hooks/…"),
+])
+def test_a_channel_address_is_shown_without_its_key(url: str, shown: str) -> None:
+    from louzhang.notifications.views import display_address
+
+    assert display_address(url) == shown
+    assert "6a2b3c4d" not in display_address(url) and "693a91f6" not in display_address(url)

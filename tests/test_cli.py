@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,23 @@ def test_init_twice_is_harmless(cli_env):
     second = run_cli(cli_env, "init")
     assert second.returncode == 0, second.stderr
     assert "database ready" in second.stdout
+
+
+def test_init_collects_the_static_files_once_per_release(cli_env):
+    """An installation of its own (static files under its var dir): the first `init` collects and
+    compresses them, the next finds them up to date, and collects again when they may differ."""
+    env = {k: v for k, v in cli_env.items() if k != "LOUZHANG_STATIC_ROOT"}
+    static = Path(env["LOUZHANG_VAR_DIR"]) / "static"
+    first = run_cli(env, "init")
+    assert first.returncode == 0 and "static files collected" in first.stdout, first.stdout + first.stderr
+    css = static / "louzhang" / "css" / "louzhang.css"
+    assert css.is_file() and css.with_name("louzhang.css.gz").is_file()
+    second = run_cli(env, "init")
+    assert "static files already up to date" in second.stdout
+    (static / ".louzhang-collected").write_text("another release")
+    css.unlink()
+    third = run_cli(env, "init")
+    assert "static files collected" in third.stdout and css.is_file()
 
 
 def test_demo_twice_creates_nothing_new_and_prints_working_logins(cli_env):

@@ -150,10 +150,11 @@ def test_a_server_killed_in_the_middle_of_batches_stores_each_whole_or_not_and_t
 ) -> None:
     token = run_cli(demo_env, "token", "create", "gate").stdout.strip()
     passes = _passes(demo_env)
+    seed = _stored(demo_env, [])  # the demo's own fever records and follow-ups
     sent: dict[str, list[dict[str, Any]]] = {}
     unanswered = 0
     # cut off at different moments of the request: while it is read, checked, stored
-    for attempt, delay in enumerate((0.2, 0.5, 0.9, 1.4)):
+    for attempt, delay in enumerate((0.05, 0.3, 0.7, 1.2)):
         name = f"kill{attempt}"
         sent[name] = batch(name, passes, fever_every=7)
         server = Server(demo_env)
@@ -179,7 +180,9 @@ def test_a_server_killed_in_the_middle_of_batches_stores_each_whole_or_not_and_t
     for name, (count, distinct) in before["batches"].items():
         assert count in (0, BATCH), (name, count)
         assert distinct == count
-    assert before["fever_followups"] == before["fever_records"]
+    assert sum(v[0] for v in before["batches"].values()) < BATCH * len(sent)  # something to resend
+    # every fever stored opened (or was counted on) a follow-up in the same transaction
+    assert before["fever_followups"] - seed["fever_followups"] == before["fever_records"] - seed["fever_records"]
 
     with serving(demo_env) as server:
         for name, records in sent.items():
@@ -191,7 +194,8 @@ def test_a_server_killed_in_the_middle_of_batches_stores_each_whole_or_not_and_t
 
     after = _stored(demo_env, list(sent))
     assert all(v == [BATCH, BATCH] for v in after["batches"].values())  # each exactly once
-    assert after["fever_followups"] == after["fever_records"]
+    assert after["fever_followups"] - seed["fever_followups"] == after["fever_records"] - seed["fever_records"]
+    assert after["fever_records"] - seed["fever_records"] == len(sent) * len(range(0, BATCH, 7))
 
 
 # --- the disk full under SQLite ---------------------------------------------------------------

@@ -13,9 +13,13 @@ from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
 )
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+
+from louzhang.core.middleware import database_unavailable_problem
+from louzhang.core.storage import storage_full_answer
 
 logger = logging.getLogger("louzhang.api")
 
@@ -115,6 +119,13 @@ def install(api: NinjaAPI) -> None:
     def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled error in %s %s", request.method, request.path)
         return problem(500, "internal error; it has been logged")
+
+    @api.exception_handler(DatabaseError)
+    def _database(request: HttpRequest, exc: Exception) -> HttpResponse:
+        """A full disk or a lost database is a 503 that says so (nothing of the request was
+        stored; the device sends again after `Retry-After`), not a 500."""
+        return (storage_full_answer(exc) or database_unavailable_problem(request, exc)
+                or _crash(request, exc))
 
 
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -17,6 +17,9 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from louzhang.core import storage
+from louzhang.core.storage import storage_exhausted, storage_full_answer
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -67,6 +70,16 @@ class RequestContextMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if storage_exhausted(exception):
+            if request.path_info.startswith("/api/"):
+                return storage_full_answer(exception)
+            logger.error("%s %s: the database is full (storage exhausted), answered 503",
+                         request.method, request.path)
+            return _unavailable_page(
+                _("The database is full"),
+                _("Louzhang has no room left to store records. What you were sending was not saved: "
+                  "send it again later. Tell the operator of the system at once."),
+                storage.RETRY_AFTER)
         if database_lost(exception):
             logger.warning("%s %s: database unavailable (%s), answered 503", request.method, request.path,
                            str(exception).strip().splitlines()[0][:200] if str(exception).strip() else "")
@@ -118,20 +131,24 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
                 "detail": f"database unavailable; retry in {RETRY_AFTER} s"}
         response = HttpResponse(json.dumps(body), status=503, content_type="application/problem+json",
                                 headers=headers)
-    else:
-        response = HttpResponse(_page(), status=503, headers=headers)
-    # said once, in a line, by the caller: not again with a traceback by `django.request`
+        # said once, in a line, by the caller: not again with a traceback by `django.request`
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
+    return _unavailable_page(
+        _("The database cannot be reached"),
+        _("Louzhang cannot reach its database at the moment. Try again in a few seconds; "
+          "if you were sending a form, it was not saved: send it again. If this goes on, "
+          "tell the operator of the system."),
+        RETRY_AFTER)
+
+
+def _unavailable_page(heading: str, explanation: str, retry_after: int) -> HttpResponse:
+    """The product's error page with a 503, rendered without the request's context: the
+    context processors would ask the database."""
+    page = engines["django"].from_string(_PAGE).render({"heading": heading, "explanation": explanation})
+    response = HttpResponse(page, status=503, headers={"Retry-After": str(retry_after)})
     response._has_been_logged = True  # type: ignore[attr-defined]
     return response
-
-
-def _page() -> str:
-    return engines["django"].from_string(_PAGE).render({
-        "heading": _("The database cannot be reached"),
-        "explanation": _("Louzhang cannot reach its database at the moment. Try again in a few seconds; "
-                         "if you were sending a form, it was not saved: send it again. If this goes on, "
-                         "tell the operator of the system."),
-    })
 
 
 def database_unavailable_problem(request: HttpRequest, exc: Exception) -> HttpResponse | None:

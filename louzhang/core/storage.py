@@ -4,13 +4,13 @@ document (API.md, "Errors"), not a 500 and a traceback. Nothing of the failed re
 (its transaction rolled back); what was acknowledged before stays; once space is freed the next
 request succeeds, without a restart.
 
-Hooked in at two places (the lead's files):
+Hooked in at two places:
 
 - the API (`louzhang.api.problems.install`), where django-ninja catches every exception before any
-  middleware sees it: a handler for `django.db.DatabaseError` that answers
-  `storage_full_problem()` when `storage_exhausted(exc)`, else what the catch-all answers;
-- pages (settings.MIDDLEWARE): `StorageFullMiddleware`, whose `process_exception` does the same
-  for any other view.
+  middleware sees it: its handler for `django.db.DatabaseError` answers `storage_full_answer()`
+  first;
+- pages: `core.middleware.RequestContextMiddleware.process_exception` answers the product's
+  error page with a 503 (`storage_exhausted`).
 
 It shares its shape with the "database unavailable" 503 (a PostgreSQL restart): the same status,
 `Retry-After`, problem+json; only `type` and `detail` differ.
@@ -21,9 +21,9 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 
 logger = logging.getLogger("louzhang.db")
 
@@ -76,16 +76,3 @@ def storage_full_answer(exc: BaseException) -> HttpResponse | None:
         return None
     logger.error("the database is full (storage exhausted): %s", exc)
     return storage_full_problem()
-
-
-class StorageFullMiddleware:
-    """For views outside the API: a full database is a 503 problem document, not a 500."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        return storage_full_answer(exc)

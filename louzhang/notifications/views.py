@@ -65,9 +65,19 @@ def role_names(roles: list[str]) -> list[str]:
 
 
 def display_address(url: str) -> str:
-    """A robot's address without its key or token (those are secrets)."""
+    """A robot's address without its key or token (those are secrets): the query is left out
+    (WeCom's and DingTalk's keys), and so is the path from its first segment that could be a
+    token (Feishu's hook id) — anything of 12 characters or more with a digit in it."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path[:40]}{'?…' if parts.query else ''}"
+    shown: list[str] = []
+    segments = parts.path.split("/")
+    for segment in segments:
+        if len(segment) >= 12 and any(c.isdigit() for c in segment):
+            shown.append("…")
+            break
+        shown.append(segment)
+    path = "/".join(shown)
+    return f"{parts.scheme}://{parts.netloc}{path}{'?…' if parts.query else ''}"
 
 
 @login_required

@@ -1,4 +1,4 @@
-// The field forms on top of the queue (offline.js): the gate page, the checkpoint page (offline),
+// The field forms on top of the queue (offline.js): the gate and checkpoint pages (offline),
 // the visit and check-in forms driven by the offline pack, the list of records on this phone and
 // the offline page. Every record goes into the queue first; what the page then says is what
 // happened: "kept on this phone" until the server answered, the server's answer after.
@@ -10,7 +10,7 @@
   const DAY = 24 * 3600 * 1000;
 
   function messages() {
-    let list = document.querySelector("[data-field-messages]");
+    let list = document.querySelector("[data-field-messages]") || document.querySelector("main ul.messages");
     if (!list) {
       list = document.createElement("ul");
       list.className = "messages";
@@ -48,8 +48,8 @@
 
   // --- the gate page -------------------------------------------------------------------------------
   function gatePage(form) {
-    const W = form.dataset;
-    const code = W.gateCode;
+    const W = LZ.wordsOf(form);
+    const code = form.dataset.gateCode;
     const passField = form.querySelector("#pass_code");
     const temperature = form.querySelector("#temperature");
     const info = form.querySelector("[data-pass-info]");
@@ -99,6 +99,9 @@
     }
 
     form.addEventListener("submit", async (event) => {
+      // Online, the page posts as always and the server's page says what was done and whom it
+      // told; without a connection (or for a corrected record) the record goes in the queue.
+      if (navigator.onLine && !editing) return;
       event.preventDefault();
       const submitter = event.submitter;
       const direction = submitter && submitter.value;
@@ -181,7 +184,7 @@
 
   // --- the checkpoint page: online it posts as always; offline its record goes in the queue --------
   function checkpointPage(form) {
-    const W = form.dataset;
+    const W = LZ.wordsOf(form);
     form.addEventListener("submit", async (event) => {
       if (navigator.onLine) return;
       event.preventDefault();
@@ -193,7 +196,7 @@
         return;
       }
       const body = {
-        client_id: LZ.newClientId("vehicle"), checkpoint: W.checkpointCode, at: new Date().toISOString(),
+        client_id: LZ.newClientId("vehicle"), checkpoint: form.dataset.checkpointCode, at: new Date().toISOString(),
         plate: plate, vehicle_type: field("vehicle_type"), origin: field("origin"),
         occupants: field("temperatures").split(/[\s,，;；]+/).filter(Boolean)
           .map((t) => ({ temperature: temperatureOf(t) })),
@@ -205,9 +208,12 @@
       say("success", fmt(W.queued, { p: plate }));
       const pack = await LZ.pack();
       const origin = body.origin;
-      const key = pack && origin && (pack.key_regions || []).find((k) =>
-        (k.city && origin.includes(k.city.replace(/市$/, ""))) || (k.province && origin.includes(k.province.replace(/省$/, ""))));
-      if (key) say("warning", fmt(W.keyRegion, { r: key.city || key.province }));
+      // the server's rule (checkpoints.services.key_region_for): a plate prefix, or a place named
+      // in the origin; the pack lists both
+      const key = pack && (pack.key_regions || []).find((k) =>
+        (k.plate_prefixes || []).some((p) => plate.startsWith(p)) ||
+        (origin && (k.places || [k.city, k.province].filter(Boolean)).some((p) => origin.includes(p))));
+      if (key) say("warning", fmt(W.keyRegion, { r: key.name || key.city || key.province }));
       form.reset();
     });
     document.addEventListener("lz:answered", (event) => {
@@ -217,7 +223,7 @@
 
   // --- the visit form ------------------------------------------------------------------------------
   async function visitPage(form) {
-    const W = form.dataset;
+    const W = LZ.wordsOf(form);
     const select = form.querySelector("#fv-household");
     const members = form.querySelector("[data-members]");
     const template = document.querySelector("[data-member-template]");
@@ -321,7 +327,7 @@
 
   // --- the check-in form ---------------------------------------------------------------------------
   async function checkInPage(form) {
-    const W = form.dataset;
+    const W = LZ.wordsOf(form);
     const select = form.querySelector("#fc-observation");
     const temperature = form.querySelector("#fc-temperature");
     let observations = [];
@@ -387,7 +393,7 @@
     return null;
   }
   async function queuePage(section) {
-    const W = section.dataset;
+    const W = LZ.wordsOf(section);
     const list = section.querySelector("[data-queue-list]");
     async function draw() {
       const mine = (await LZ.mine()).sort((a, b) => b.created - a.created);
@@ -435,7 +441,7 @@
     const pages = (kept && kept.pages) || [];
     if (!pages.length) {
       const li = document.createElement("li");
-      li.textContent = list.dataset.none;
+      li.textContent = LZ.wordsOf(list).none;
       list.appendChild(li);
     }
     for (const p of pages) {

@@ -14,11 +14,20 @@
   const meta = document.querySelector('meta[name="lz-user"]');
   const user = meta ? meta.content : "";
   const wordsNode = document.getElementById("lz-words");
-  const W = wordsNode ? wordsNode.dataset : {};
+  // a page's words for its script: data-w-* attributes (data-w-last-sync → lastSync), named
+  // apart from every selector of the other scripts
+  function wordsOf(node) {
+    const out = {};
+    for (const [key, value] of Object.entries(node.dataset)) {
+      if (/^w[A-Z]/.test(key)) out[key[1].toLowerCase() + key.slice(2)] = value;
+    }
+    return out;
+  }
+  const W = wordsNode ? wordsOf(wordsNode) : {};
   const STALE_MINUTES = 30;
   const BATCH = 100;
   const PAGES = "lz-pages";
-  const LZ = (window.LZ = { user: user, words: W, STALE_MINUTES: STALE_MINUTES });
+  const LZ = (window.LZ = { user: user, words: W, wordsOf: wordsOf, STALE_MINUTES: STALE_MINUTES });
 
   LZ.format = function (text, values) {
     return String(text || "").replace(/%\((\w+)\)s/g, (all, key) => (key in values ? values[key] : all));

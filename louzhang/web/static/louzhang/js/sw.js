@@ -29,7 +29,8 @@ self.addEventListener("activate", (event) => {
     for (const name of await caches.keys()) {
       if (name.startsWith("lz-static-") && name !== STATIC_CACHE) await caches.delete(name);
     }
-    await self.clients.claim();
+    // no clients.claim(): a page loading while the worker activates stays as it began (its
+    // deferred scripts in order); the worker serves from the next page on
   })());
 });
 
