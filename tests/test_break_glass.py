@@ -13,6 +13,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import override
 
 from louzhang.access.audit_log import audit_events_for
 from louzhang.access.holders import (
@@ -28,9 +29,12 @@ from louzhang.access.roles import roles_of
 from louzhang.accounts.models import Grant, Role, User
 from louzhang.areas.models import Area
 from louzhang.audit.models import AuditEvent
-from louzhang.breakglass.models import LookUp
+from louzhang.breakglass.models import LookUp, Opened
+from louzhang.breakglass.selectors import opened_views
 from louzhang.breakglass.services import LookUpError, look_up_create, look_up_end
 from louzhang.breakglass.templatetags.breakglass_tags import sees_look_ups
+from louzhang.core.personal import Kind as Personal
+from louzhang.core.personal import mask
 from louzhang.gates.models import GateRecord, HouseholdPass
 from louzhang.notifications.models import Notification
 from louzhang.registry.models import Resident, Vehicle
@@ -71,6 +75,9 @@ def test_a_jiuyuan_warden_reads_a_donghe_household_masked_until_it_expires(
     household = person.household
     others = list(Resident.objects.filter(household=household).exclude(pk=person.pk))
     assert others, "the demo household has more than one member"
+    # the household's cars, the person's own and another member's: not what was looked up
+    cars = [Vehicle.objects.create(plate=plate, owner=owner, compound=Area.objects.get(code=BAOLI))
+            for plate, owner in (("蒙B9G001", person), ("蒙B9G002", others[0]))]
     client = web_client(warden_jy)
     assert client.get(f"/areas/{household.code}/").status_code == 404
     page = client.get("/search/", {"q": person.id_number}).content.decode()
@@ -87,9 +94,14 @@ def test_a_jiuyuan_warden_reads_a_donghe_household_masked_until_it_expires(
         assert f'data-field="id_number">{person.id_number}<' in page
         assert person.name not in page and person.phone not in page
         assert person.phone[:3] + "****" + person.phone[-4:] in page
+        # only the resident looked up: not the rest of the household, nor anyone's cars
+        assert page.count("data-person") == 1
+        assert f'data-field="name">{mask(Personal.NAME, person.name)}<' in page
         for other in others:
-            assert other.id_number not in page and f'data-field="id_number">{_masked(other.id_number)}<' in page
+            assert other.id_number not in page and _masked(other.id_number) not in page
             assert other.name not in page
+        for car in cars:
+            assert car.plate not in page
         # the officer is told whom to call: the household's warden
         responsible = owner_for(household).user
         assert responsible is not None and f'data-field="responsible">{responsible.display_name}<' in page
@@ -109,7 +121,8 @@ def test_a_jiuyuan_warden_reads_a_donghe_household_masked_until_it_expires(
         # … and it is in the audit log, under the household, where they read it
         event = AuditEvent.objects.get(object_type="breakglass.lookup", object_id=str(look_up.pk))
         assert event.actor_id == warden_jy.pk and event.area_path == household.path
-        assert event.detail["reason"] == REASON and event.detail["query"] == person.id_number
+        assert event.detail["reason"] == REASON and event.detail["query"] == _masked(person.id_number)
+        assert person.id_number not in str(event.detail) + event.summary
         assert audit_events_for(_fresh(branch_dh)).filter(pk=event.pk).exists()
         assert not audit_events_for(_fresh(warden_jy)).filter(pk=event.pk).exists()
 
@@ -264,3 +277,83 @@ def test_a_look_up_through_the_pages(warden_jy: User, branch_dh: User) -> None:
     assert not Notification.objects.filter(link=f"/look-ups/{look_up.pk}/",
                                            user__username="station_kde").exists()
     assert FUGUI not in person.household.path
+
+
+def _two_cars(person: Resident) -> tuple[Vehicle, Vehicle]:
+    compound = Area.objects.get(code=BAOLI)
+    return (Vehicle.objects.create(plate="蒙B9G011", vehicle_type="小型轿车", owner=person, compound=compound),
+            Vehicle.objects.create(plate="蒙B9G012", owner=person, compound=compound))
+
+
+def test_a_plate_opens_only_that_car_and_its_owner_masked(warden_jy: User) -> None:
+    person = _person()
+    others = list(Resident.objects.filter(household=person.household).exclude(pk=person.pk))
+    car, second = _two_cars(person)
+    look_up = look_up_create(actor=_fresh(warden_jy), query="蒙b·9g011", reason=REASON)
+    page = web_client(warden_jy).get(f"/look-ups/{look_up.pk}/").content.decode()
+    assert f'data-plate="{car.plate}"' in page and second.plate not in page
+    # the owner, masked: not the owner's household
+    assert page.count("data-person") == 1
+    assert f'data-field="id_number">{_masked(person.id_number)}<' in page
+    assert f'data-field="name">{mask(Personal.NAME, person.name)}<' in page
+    assert person.id_number not in page and person.name not in page and person.phone not in page
+    for other in others:
+        assert _masked(other.id_number) not in page and other.name not in page
+    responsible = owner_for(Area.objects.get(code=BAOLI)).user
+    assert responsible is not None and f'data-field="responsible">{responsible.display_name}<' in page
+
+
+def test_a_car_a_look_up_opened_can_be_deleted_and_the_record_keeps_its_plate(
+        warden_jy: User, branch_dh: User) -> None:
+    car, _second = _two_cars(_person())
+    look_up = look_up_create(actor=_fresh(warden_jy), query=car.plate, reason=REASON)
+    car.delete()
+    [opened] = Opened.objects.filter(look_up=look_up)
+    assert opened.vehicle_id is None and opened.plate == car.plate
+    assert opened.area_path == Area.objects.get(code=BAOLI).path
+    page = web_client(warden_jy).get(f"/look-ups/{look_up.pk}/").content.decode()
+    assert f'data-plate-gone="{car.plate}"' in page and "data-person" not in page
+    told = web_client(branch_dh).get(f"/look-ups/{look_up.pk}/").content.decode()
+    assert car.plate in told and f"/vehicles/{car.plate}/" not in told
+
+
+def test_an_officer_makes_at_most_the_daily_number_of_look_ups(
+        warden_jy: User, warden: User, settings: Any) -> None:
+    settings.LOUZHANG_BREAK_GLASS_PER_DAY = 2
+    person = _person()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        look_up_create(actor=_fresh(warden_jy), query=person.id_number, reason=REASON)
+        clock.shift(timedelta(hours=1))
+        look_up_create(actor=_fresh(warden_jy), query="蒙B9Z999", reason=REASON)  # found nothing: counts too
+        clock.shift(timedelta(hours=1))
+        told = Notification.objects.count()
+        with pytest.raises(LookUpError) as refused:
+            look_up_create(actor=_fresh(warden_jy), query=person.id_number, reason=REASON)
+        assert refused.value.field is None
+        next_at = timezone.localtime(start + timedelta(hours=24)).strftime("%Y-%m-%d %H:%M")
+        assert next_at in refused.value.message
+        client = web_client(warden_jy)
+        with override("en"):
+            page = client.post("/look-ups/new/", {"query": person.id_number, "reason": REASON, "reported": "on"})
+        assert page.status_code == 422
+        assert "as many as allowed" in page.content.decode() and next_at in page.content.decode()
+        assert LookUp.objects.filter(user=warden_jy).count() == 2 and Notification.objects.count() == told
+        # another officer is not held back by this one's look-ups
+        look_up_create(actor=_fresh(warden), query="蒙B9Z998", reason=REASON)
+        # a sliding window: the first look-up leaves it 24 hours after it was made
+        clock.shift(timedelta(hours=22))
+        look_up_create(actor=_fresh(warden_jy), query=person.id_number, reason=REASON)
+        assert LookUp.objects.filter(user=warden_jy).count() == 3
+
+
+def test_the_look_up_page_reads_a_bounded_number_of_queries(
+        warden_jy: User, django_assert_max_num_queries: Any) -> None:
+    person = _person()
+    look_up = look_up_create(actor=_fresh(warden_jy), query=person.id_number, reason=REASON)
+    # the look-up, what it opened, the address, the resident, the holders (grants, users): an
+    # ID number and a plate are unique, so a look-up opens one record at most
+    with django_assert_max_num_queries(6):
+        [view] = opened_views(LookUp.objects.get(pk=look_up.pk))
+    assert view.person is not None and view.person.obj.pk == person.pk
+    assert view.address.startswith("保利百合") and view.responsible

@@ -25,7 +25,8 @@ from louzhang.duty.models import ResponseLevel
 from louzhang.gates.models import Gate, GateRecord
 from louzhang.registry.models import Resident
 from louzhang.retention.models import PurgeRun
-from louzhang.retention.policy import MARK, POLICY, TOKEN_MARK, Action, Replace, Rule
+from louzhang.ops.management.commands.purge import freeze_figures
+from louzhang.retention.policy import MARK, MASK_TAIL, POLICY, TOKEN_MARK, Action, Replace, Rule, _pending
 from louzhang.retention.services import PurgeRefused, in_scope, purge
 from louzhang.screening.models import Finding
 from louzhang.screening.services import VisitIn, visit_record
@@ -91,9 +92,16 @@ def emergency(warden: Any, gate: Any, settings: Any, tmp_path: Any) -> dict[str,
     tip = Tip.objects.create(
         tracking_code="RETN2345", area=Area.objects.get(code=BAOLI), category="vehicle",
         place="34号楼下", content="鄂A车牌停在楼下，车主姓刘", plate="鄂A5K2B9",
-        contact_phone="13700002222", photo=photo, source="web")
+        contact_phone="13700002222", photo=photo, source="web", status="confirmed")
+    # one home observation has ended (the demo's are still under way): the purge deletes it
+    from louzhang.observation.models import Observation
+
+    ended = Observation.objects.filter(status="active", check_ins__isnull=False).order_by("pk").first()
+    assert ended is not None
+    Observation.objects.filter(pk=ended.pk).update(status="released", closed_at=timezone.now())
     registry = set(Resident.objects.exclude(pk=added.pk).values_list("pk", "id_number", "name", "phone"))
-    return {"added": added, "visitor": visitor, "tip": tip, "photo": photo, "registry": registry}
+    return {"added": added, "visitor": visitor, "tip": tip, "photo": photo, "registry": registry,
+            "ended_observation": ended}
 
 
 def _leftovers(ended_on: date) -> dict[str, int]:
@@ -112,7 +120,9 @@ def _leftovers(ended_on: date) -> dict[str, int]:
         personal = Q(pk__in=[])
         for name in names:
             how = rule.fields.get(name, Replace.BLANK)
-            if how == Replace.NULL:
+            if how in (Replace.FALSE, Replace.UNUSABLE, Replace.ENDED, Replace.MASK):
+                personal |= _pending(name, how)
+            elif how == Replace.NULL:
                 personal |= Q(**{f"{name}__isnull": False})
             elif how == Replace.UNIQUE:
                 personal |= ~Q(**{f"{name}__startswith": MARK})
@@ -157,7 +167,7 @@ def test_purge_leaves_nothing_personal_keeps_the_registry_and_the_figures(
     assert default_storage.exists(emergency["photo"])
 
     with django_capture_on_commit_callbacks(execute=True):  # files go once their batch commits
-        report = purge(ended_on=today, dry_run=False, actor=None)
+        report = purge(ended_on=today, dry_run=False, actor=None, freeze=freeze_figures)
     assert report.counts == dry.counts, "the dry run counted what the run changed"
     assert report.counts == before
     assert report.files["tips"] >= 1
@@ -172,13 +182,18 @@ def test_purge_leaves_nothing_personal_keeps_the_registry_and_the_figures(
     tip = Tip.objects.get(pk=emergency["tip"].pk)
     assert (tip.content, tip.contact_phone, tip.photo, tip.plate) == (MARK, "", "", "")
     assert not default_storage.exists(emergency["photo"])
-    assert Finding.objects.filter(resident=added, symptoms=MARK, note="").exists()
+    # health records tied to a person are gone, not kept under the person's link
+    assert not Finding.objects.filter(resident=added).exists()
+    assert visitor.household_id is None
 
     # the police registry is kept as it was
     assert set(Resident.objects.exclude(pk=added.pk).values_list("pk", "id_number", "name", "phone")) == emergency["registry"]
-    # the figures: unchanged, and unchanged when the days are rolled up again from the records
+    # the figures: unchanged, and the purged days are frozen: `stats rebuild` refuses them
     assert _figures() == figures
-    rebuild(first, today)
+    with pytest.raises(CommandError, match=f"the days up to {today} are frozen"):
+        call_command("stats", "rebuild", "--from", first.isoformat(), "--to", today.isoformat())
+    with pytest.raises(CommandError, match="frozen"):
+        call_command("stats", "rebuild", "--date", today.isoformat())
     assert _figures() == figures
 
     again = purge(ended_on=today, dry_run=False, actor=None)
@@ -266,3 +281,157 @@ def test_the_privacy_page_says_when_the_last_purge_ran(client: Any, db: Any) -> 
 def test_the_privacy_page_is_rate_limited(client: Any, db: Any) -> None:
     codes = [client.get("/privacy/").status_code for _ in range(125)]
     assert codes.count(200) == 120 and codes[-1] == 429
+
+
+# --- the reviewer's findings ------------------------------------------------------------------
+
+REASON = "检查站发现发热旅客，自称住在东河区，需要核实住址和所属楼长。"
+
+
+def test_a_finished_home_observation_goes_with_its_check_ins_and_history(emergency: dict[str, Any]) -> None:
+    from louzhang.observation.models import CheckIn, Observation, ObservationEvent
+
+    today = timezone.localdate()
+    ended = emergency["ended_observation"]
+    assert CheckIn.objects.filter(observation_id=ended.pk).exists()
+    assert Finding.objects.exists()
+    report = purge(ended_on=today, dry_run=False, actor=None, freeze=freeze_figures)
+    assert report.counts["observations"] >= 1 and report.counts["check_ins"] >= 1
+    assert not Observation.objects.filter(pk=ended.pk).exists()
+    assert not CheckIn.objects.filter(observation_id=ended.pk).exists()
+    assert not ObservationEvent.objects.filter(observation_id=ended.pk).exists()
+    # no health record of the emergency is left tied to a person, whoever it was
+    assert not Finding.objects.filter(visit__at__lt=timezone.now()).exists()
+    assert not GateRecord.objects.filter(at__lt=timezone.now(), household__isnull=False).exists()
+
+
+def test_work_still_open_is_kept_and_reported(emergency: dict[str, Any]) -> None:
+    from louzhang.followups.models import ACTIVE_STATES, FollowUp
+    from louzhang.observation.models import CheckIn, Observation
+
+    today = timezone.localdate()
+    active = Observation.objects.filter(status="active").order_by("pk").first()
+    assert active is not None
+    check_ins = CheckIn.objects.filter(observation=active).count()
+    task = FollowUp.objects.filter(state__in=ACTIVE_STATES).order_by("pk").first()
+    assert task is not None
+    tip = Tip.objects.create(tracking_code="RETN2346", area=Area.objects.get(code=BAOLI), category="vehicle",
+                             place="34号楼下", content="还在核实的线索", contact_phone="13700003333",
+                             source="web", status="verifying")
+    before = (active.token, active.reason, active.resident_id, task.summary)
+    out = io.StringIO()
+    call_command("purge", "--ended-on", today.isoformat(), stdout=out)
+    active.refresh_from_db()
+    task.refresh_from_db()
+    tip.refresh_from_db()
+    assert (active.token, active.reason, active.resident_id, task.summary) == before
+    assert CheckIn.objects.filter(observation=active).count() == check_ins
+    assert (tip.content, tip.contact_phone) == ("还在核实的线索", "13700003333")
+    run = PurgeRun.objects.get(dry_run=False)
+    for kind in ("observations", "check_ins", "followups", "tips"):
+        assert run.still_open[kind] >= 1, kind
+    assert "still open, kept until closed" in out.getvalue()
+
+
+def test_unit_representatives_log_ins_are_closed(emergency: dict[str, Any], unit_rep: Any, warden: Any) -> None:
+    from louzhang.accounts.models import Grant, User
+
+    assert unit_rep.is_active and unit_rep.display_name
+    report = purge(ended_on=timezone.localdate(), dry_run=False, actor=None)
+    assert report.counts["unit_rep_accounts"] == 1
+    rep = User.objects.get(pk=unit_rep.pk)
+    assert not rep.is_active and not rep.has_usable_password()
+    assert (rep.display_name, rep.first_name, rep.last_name, rep.phone, rep.email) == ("", "", "", "", "")
+    grants = list(Grant.objects.filter(user=rep))
+    assert grants and all(g.ends_at is not None and g.ends_at <= timezone.now() for g in grants)
+    officer = User.objects.get(pk=warden.pk)
+    assert officer.is_active and officer.display_name == warden.display_name and officer.has_usable_password() == warden.has_usable_password()
+    assert Grant.objects.filter(user=officer, ends_at__isnull=True).exists()
+
+
+def test_look_ups_outside_the_area_lose_their_reason_and_id_number(emergency: dict[str, Any], warden_jy: Any) -> None:
+    from louzhang.breakglass.models import LookUp
+    from louzhang.breakglass.services import look_up_create
+
+    compound = Area.objects.get(code=BAOLI)
+    person = Resident.objects.filter(household__path__startswith=compound.path).exclude(id_number="").order_by("pk").first()
+    assert person is not None
+    look = look_up_create(actor=warden_jy, query=person.id_number, reason=REASON)
+    purge(ended_on=timezone.localdate(), dry_run=False, actor=None)
+    look = LookUp.objects.get(pk=look.pk)
+    assert look.reason == MARK
+    assert look.id_number == person.id_number[:6] + MASK_TAIL
+    assert look.user_id == warden_jy.pk  # who looked up stays
+
+
+@pytest.mark.urls("tests.test_retention")
+def test_the_privacy_page_says_when_the_purge_ran_open_work_and_backups(client: Any, db: Any) -> None:
+    html = client.get("/privacy/").content.decode()
+    assert "data-no-purge" in html and "data-backups" in html and "data-open" in html
+    assert "时间：应急结束时。" not in html and "as soon as the emergency ends" not in html
+    for kind in ("observations", "followups", "tips"):
+        start = html.index(f'data-kind="{kind}"')
+        assert "data-kept-open" in html[start:html.index("</article>", start)], kind
+    for kind in ("findings", "observations", "check_ins", "observation_events"):
+        assert f'data-kind="{kind}" data-action="delete"' in html
+    assert 'data-kind="cross_lookups" data-action="anonymise"' in html
+    _end_responses()
+    ended = timezone.localdate() - timedelta(days=1)
+    purge(ended_on=ended, dry_run=False, actor=None)
+    html = client.get("/privacy/").content.decode()
+    assert "data-no-purge" not in html and timezone.localdate().isoformat() in html
+
+
+def test_the_emergency_only_scope_reads_the_audit_log_once(emergency: dict[str, Any]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from louzhang.audit.models import AuditEvent
+
+    audit = AuditEvent._meta.db_table
+    residents = Resident._meta.db_table
+    rule = next(r for r in POLICY if r.kind == "residents_added")
+    with CaptureQueriesContext(connection) as queries:
+        report = purge(ended_on=timezone.localdate(), dry_run=True, actor=None, policy=[rule], batch=50)
+    assert report.counts["residents_added"] == 1
+    reading = [q["sql"] for q in queries.captured_queries if audit in q["sql"]]
+    assert len(reading) == 1 and residents not in reading[0]
+    assert Resident.objects.count() > 100, "many batches"
+
+
+def test_one_purge_at_a_time_and_audited_at_its_start_and_end(emergency: dict[str, Any]) -> None:
+    from django.db import connection
+
+    from louzhang.audit.models import AuditEvent
+    from louzhang.retention.services import LOCK_KEY
+
+    today = timezone.localdate()
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            with pytest.raises(PurgeRefused, match="another purge is running"):
+                purge(ended_on=today, dry_run=False, actor=None)
+            other.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        assert not PurgeRun.objects.exists()
+    report = purge(ended_on=today, dry_run=False, actor=None)
+    events = list(AuditEvent.objects.filter(object_type="retention.purge", object_id=str(report.run.pk))
+                  .order_by("at", "pk"))
+    assert [e.detail["stage"] for e in events] == ["start", "end"]
+
+
+@pytest.mark.xfail(strict=True, reason="needs the frozen-day check in stats.rollup.rollup_day (the lead's file)")
+def test_the_worker_never_rolls_a_frozen_day_up_again(emergency: dict[str, Any]) -> None:
+    from louzhang.stats.rollup import refresh, rollup_day
+
+    today = timezone.localdate()
+    rebuild(today - timedelta(days=3), today)
+    figures = _figures()
+    purge(ended_on=today, dry_run=False, actor=None, freeze=freeze_figures)
+    refresh()
+    rollup_day(today - timedelta(days=2))
+    assert _figures() == figures

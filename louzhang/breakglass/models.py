@@ -62,13 +62,18 @@ class LookUp(models.Model):
 
 
 class Opened(models.Model):
-    """A record a look-up opened: a household (an ID number found) or a registered car."""
+    """A record a look-up opened: a household (an ID number found) or a registered car.
+
+    A car may be deleted from the registry later (`vehicle` is then null): `plate` and
+    `area_path` (its home compound) keep what was opened, for the look-up's record."""
 
     look_up = models.ForeignKey(LookUp, on_delete=models.CASCADE, related_name="opened")
     household = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("household"))
     vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="+", verbose_name=_("vehicle"))
+    #: the car's plate, kept when the car is deleted; blank for a household
+    plate = models.CharField(_("plate"), max_length=12, blank=True, default="")
     #: the household's path, or the car's home compound: whose commanders are told
     area_path = PathField(max_length=255, db_index=True)
 
@@ -78,8 +83,9 @@ class Opened(models.Model):
         verbose_name = _("record opened")
         verbose_name_plural = _("records opened")
         constraints = [models.CheckConstraint(
-            condition=models.Q(household__isnull=False) | models.Q(vehicle__isnull=False),
-            name="opened_household_or_vehicle")]
+            condition=(models.Q(household__isnull=False) | models.Q(vehicle__isnull=False)
+                       | ~models.Q(plate="")),
+            name="opened_household_or_car")]
 
     def __str__(self) -> str:
         return f"{self.look_up_id} · {self.area_path}"

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from louzhang.access.jurisdiction import jurisdiction_for, scope
-from louzhang.accounts.models import Role
+from louzhang.accounts.models import Role, User
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.audit.services import audit_record
 from louzhang.breakglass.models import LookUp, Opened
+from louzhang.breakglass.selectors import address
 from louzhang.core.paths import AreaPath
 from louzhang.core.personal import Kind as Personal
 from louzhang.core.personal import mask
@@ -43,10 +44,21 @@ def look_up_minutes() -> int:
     return int(settings.LOUZHANG_BREAK_GLASS_MINUTES)
 
 
-class LookUpError(Exception):
-    """A look-up that cannot be made as asked; `field` is the form field to blame."""
+#: the window the per-officer cap counts in (a sliding window: no burst across midnight)
+PER_DAY_WINDOW = timedelta(hours=24)
 
-    def __init__(self, field: str, message: str) -> None:
+
+def look_ups_per_day() -> int:
+    """How many look-ups an officer may make in 24 hours: `LOUZHANG_BREAK_GLASS_PER_DAY`
+    (default 10). Plates can be guessed, and each look-up alerts commanders' group chats."""
+    return max(int(getattr(settings, "LOUZHANG_BREAK_GLASS_PER_DAY", 10)), 1)
+
+
+class LookUpError(Exception):
+    """A look-up that cannot be made as asked; `field` is the form field to blame (None: the
+    form as a whole)."""
+
+    def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
@@ -104,11 +116,19 @@ def reason_checked(reason: str) -> str:
     return text[:500]
 
 
-def address(area: Area) -> str:
-    """'保利百合 34号楼 二单元 6楼西户': the compound and what is below it, by name."""
-    names = [a.name for a in Area.objects.filter(path__in=area.ancestor_paths(), level__gte=Level.COMPOUND)
-             .order_by("level")]
-    return " ".join([*names, area.name])
+def _within_the_cap(actor: Any, now: Any) -> None:
+    """`LookUpError` when the actor has made `look_ups_per_day()` look-ups in the last 24 hours.
+    Called inside the look-up's transaction after locking the actor's row, so two look-ups
+    posted at once are counted one after the other (PostgreSQL; SQLite writes one at a time)."""
+    list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+    since = now - PER_DAY_WINDOW
+    made = list(LookUp.objects.filter(user_id=actor.pk, created_at__gt=since)
+                .order_by("-created_at").values_list("created_at", flat=True)[:look_ups_per_day()])
+    if len(made) >= look_ups_per_day():
+        at = timezone.localtime(made[-1] + PER_DAY_WINDOW).strftime("%Y-%m-%d %H:%M")
+        raise LookUpError(None, _("You have made %(count)d look-ups outside your jurisdiction in the last "
+                                  "24 hours, as many as allowed. The next is possible at %(at)s.")
+                          % {"count": len(made), "at": at})
 
 
 def look_up_create(*, actor: Any, query: str, reason: str) -> LookUp:
@@ -121,7 +141,8 @@ def look_up_create(*, actor: Any, query: str, reason: str) -> LookUp:
     when nothing was found), in their inbox and the channels serving commanders there.
     `PermissionDenied` for a user who may not break the glass; `LookUpError` for a query
     that is not an ID number or a plate, one found in the actor's own jurisdiction, or a
-    reason that is not a sentence."""
+    reason that is not a sentence, or an actor who has made `look_ups_per_day()` look-ups in
+    the last 24 hours."""
     if not may_break_glass(actor):
         raise PermissionDenied("only officers look up records outside their jurisdiction")
     what = typed(query)
@@ -145,6 +166,7 @@ def look_up_create(*, actor: Any, query: str, reason: str) -> LookUp:
     found_paths = [h.path for h in households] + [v.compound.path for v in vehicles]
     city = next((c for c in cities for p in found_paths if AreaPath(c.path).contains(p)), cities[0])
     with transaction.atomic():
+        _within_the_cap(actor, now)
         look_up = LookUp.objects.create(
             user=actor, kind=what.kind, reason=text, city=city, created_at=now,
             until=now + timedelta(minutes=look_up_minutes()),
@@ -152,7 +174,7 @@ def look_up_create(*, actor: Any, query: str, reason: str) -> LookUp:
             plate=what.value if what.kind == LookUp.Kind.PLATE else "")
         opened = Opened.objects.bulk_create(
             [Opened(look_up=look_up, household=h, area_path=h.path) for h in households]
-            + [Opened(look_up=look_up, vehicle=v, area_path=v.compound.path) for v in vehicles])
+            + [Opened(look_up=look_up, vehicle=v, plate=v.plate, area_path=v.compound.path) for v in vehicles])
         places: list[tuple[Area, str]] = [(h, address(h)) for h in households] + [
             (v.compound, _("the car %(plate)s of %(compound)s") % {"plate": v.plate, "compound": address(v.compound)})
             for v in vehicles]
@@ -160,7 +182,7 @@ def look_up_create(*, actor: Any, query: str, reason: str) -> LookUp:
             audit_record(actor=actor, action=AuditEvent.Action.CREATE, object_type="breakglass.lookup",
                          object_id=look_up.pk, area_path=area.path,
                          summary=f"look-up outside the jurisdiction: {what_opened or 'nothing found'}"[:300],
-                         detail={"kind": what.kind, "query": what.value, "reason": text,
+                         detail={"kind": what.kind, "query": shown_query(look_up), "reason": text,
                                  "until": look_up.until.isoformat(),
                                  "opened": [o.area_path for o in opened]})
             _report(look_up, area, what_opened)

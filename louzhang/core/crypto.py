@@ -13,8 +13,14 @@ The key (a Fernet key: 32 random bytes, URL-safe base64) comes from
   since a new key could not read them: then the error names the missing file and the settings.
 
 The key file is read again whenever it changes (`louzhang keys rotate` rewrites it while the
-server and the worker run). Backups of the database do not hold the key: it is backed up
-separately (README, "Secrets at rest").
+server and the worker run). A rotation moves the old keys to ``<key file>.retired`` (one key a
+line): they decrypt, never encrypt, so a backup made before the rotation still reads; delete that
+file once no such backup is kept. Backups of the database do not hold the keys: they are backed
+up separately (README, "Secrets at rest").
+
+Stored values are decrypted only when they are used (`reveal`, `Channel.plain_url()`): loading a
+row never needs the key, so a missing or wrong key stops the deliveries (which wait, saying
+why) and nothing else.
 """
 
 from __future__ import annotations
@@ -69,6 +75,11 @@ def key_source() -> KeySource:
     file_name = getattr(settings, FILE_VARIABLE, None) or os.environ.get(FILE_VARIABLE)
     path = Path(file_name) if file_name else Path(settings.VAR_DIR) / "data.key"
     return KeySource(tuple(k.strip() for k in given.replace("\n", ",").split(",") if k.strip()), path)
+
+
+def retired_path(path: Path) -> Path:
+    """The file of retired keys beside the key file `path`: decrypt-only."""
+    return path.with_name(path.name + ".retired")
 
 
 def new_key() -> str:
@@ -178,7 +189,8 @@ def cipher(*, create: bool = True) -> MultiFernet:
     if source.from_environment:
         version: Any = ("env", source.given)
     else:
-        version = ("file", str(source.path), _file_version(source.path))
+        version = ("file", str(source.path), _file_version(source.path),
+                   _file_version(retired_path(source.path)))
     cached = _cached
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -196,16 +208,24 @@ def cipher(*, create: bool = True) -> MultiFernet:
                         f"point {FILE_VARIABLE} at it, or give the key in {KEY_VARIABLE}"
                         if stored else f"the key file {path} is missing ({FILE_VARIABLE})")
                 _make_key_file(path)
-                version = ("file", str(path), _file_version(path))
+                version = ("file", str(path), _file_version(path), version[3])
             keys: list[str] = []
             for _attempt in range(20):  # made by another process this instant (the fallback)
                 keys = read_key_file(path)
                 if keys:
                     break
                 time.sleep(0.1)
-            made = _parse(keys, f"the key file {path} ({FILE_VARIABLE})")
+            made = _parse(keys + _retired_keys(path), f"the key file {path} ({FILE_VARIABLE})")
         _cached = (version, made)
         return made
+
+
+def _retired_keys(path: Path) -> list[str]:
+    """The retired keys kept beside the key file (after the active ones: they never encrypt)."""
+    retired = retired_path(path)
+    if not retired.exists():
+        return []
+    return read_key_file(retired)
 
 
 def forget_key() -> None:
@@ -240,20 +260,33 @@ def decrypt(stored: str) -> str:
 # --- the field -------------------------------------------------------------------------------
 
 
+def reveal(value: str | None) -> str:
+    """The plain text of an `EncryptedTextField`'s value, as loaded (``fernet:…``) or as
+    assigned (plain); raises `DataKeyError` when no key at hand reads it."""
+    return decrypt(value) if value else ""
+
+
+def is_readable(value: str | None) -> bool:
+    """Whether `reveal(value)` would succeed."""
+    try:
+        reveal(value)
+    except DataKeyError:
+        return False
+    return True
+
+
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
-    """Text stored encrypted with the data key; read back as plain text. An empty value is
-    stored empty. It cannot be searched: only `isnull` lookups are allowed."""
+    """Text stored encrypted with the data key. Loading a row does NOT decrypt: the attribute
+    holds the stored ``fernet:…`` value, and `reveal` gives the plain text where it is used
+    (a delivery), so nothing else can fail on a missing or wrong key. A plain value assigned is
+    encrypted when saved; a stored value saved again is kept as it is. An empty value is stored
+    empty. It cannot be searched: only `isnull` lookups are allowed."""
 
     description = "Text encrypted at rest with the data key"
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        if not value:
-            return value
-        return decrypt(value)
-
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
-        if value is None or value == "":
+        if value is None or value == "" or str(value).startswith(PREFIX):
             return value
         return encrypt(str(value))
 
@@ -380,8 +413,9 @@ def rotate(*, progress: Callable[[str], None] | None = None, grace_seconds: floa
 
     1. the new key is written in front of the old ones (both read everything meanwhile);
     2. every value is re-encrypted with it;
-    3. once none needs an old key, the file keeps the new key alone; a last pass re-encrypts
-       anything a running process wrote with an old key in the instant before it noticed.
+    3. once none needs an old key, the old keys move to `<key file>.retired` (decrypt-only: a
+       backup made before the rotation still reads) and the key file keeps the new key alone;
+       a last pass re-encrypts anything a running process wrote with an old key meanwhile.
 
     Interrupted anywhere, the file still holds every key some value needs: run it again.
     With the key in `LOUZHANG_DATA_KEY` (several keys, new first) it does step 2 and says to
@@ -405,13 +439,19 @@ def rotate(*, progress: Callable[[str], None] | None = None, grace_seconds: floa
     fresh = new_key()
     write_key_file(source.path, [fresh, *old])  # step 1
     forget_key()
-    using = _parse([fresh, *old], f"the key file {source.path}")
+    using = _parse([fresh, *old, *_retired_keys(source.path)], f"the key file {source.path}")
     result = reseal(using, progress=progress)  # step 2
     if result.unreadable or unreadable_with(_parse([fresh], "the new key")):
         raise DataKeyError(
             f"{result.unreadable} stored secrets could be read with none of the keys in "
             f"{source.path}; the file keeps every key (new first) until they can")
-    write_key_file(source.path, [fresh])  # step 3
+    # step 3: the old keys retired (decrypt-only, for backups made before now), then the file
+    # keeps the new key alone; the retired file is written first, so a crash between the two
+    # leaves every key somewhere
+    retired = retired_path(source.path)
+    kept = read_key_file(retired) if retired.exists() else []
+    write_key_file(retired, [*old, *(k for k in kept if k not in old)])
+    write_key_file(source.path, [fresh])
     forget_key()
     if grace_seconds:
         time.sleep(grace_seconds)
@@ -426,38 +466,98 @@ def rotate(*, progress: Callable[[str], None] | None = None, grace_seconds: floa
 
 @checks.register(checks.Tags.security)
 def check_data_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Every command (`serve`, `worker` …) refuses to start when the stored secrets cannot be
-    read: a missing or wrong key is said at once, naming the setting, instead of on the
-    first delivery."""
+    """Every command (`serve`, `worker` …) warns at start when a stored secret cannot be read:
+    a missing or wrong key is said at once, naming the setting, instead of on the first
+    delivery. A warning, not an error: the product runs, only the deliveries on the channels
+    concerned wait (`louzhang keys check` lists them; `louzhang keys forget-unreadable` gives
+    them up). Every stored value is tried (channels are few)."""
     try:
         stored = encrypted_values_stored()
     except DatabaseError:  # no database yet, or not reachable: the commands say so themselves
         return []
     if not stored:
         return []
+    advice = ("deliveries on the channels concerned wait; `louzhang keys check` lists them, "
+              "`louzhang keys forget-unreadable` switches them off")
     try:
-        reader = cipher(create=False)
-        sample = _one_value_per_column()
-        for value in sample:
-            reader.decrypt(value[len(PREFIX):].encode("ascii"))
+        failed = unreadable_with(cipher(create=False))
     except DataKeyError as exc:
-        return [checks.Error(str(exc), id="louzhang.E101")]
-    except InvalidToken:
-        return [checks.Error(
-            f"the stored secrets cannot be read with {key_source().describe()}: not the key they "
-            f"were encrypted with; restore the right key file, or set {FILE_VARIABLE} or "
-            f"{KEY_VARIABLE} to it", id="louzhang.E102")]
+        return [checks.Warning(f"{exc}; {advice}", id="louzhang.W101")]
+    if failed:
+        return [checks.Warning(
+            f"{failed} of {stored} stored secrets cannot be read with {key_source().describe()} "
+            f"(nor a retired key): not the key they were encrypted with; restore the right key "
+            f"file, or set {FILE_VARIABLE} or {KEY_VARIABLE} to it; {advice}", id="louzhang.W102")]
     return []
 
 
-def _one_value_per_column() -> list[str]:
-    values = []
-    for column in encrypted_columns():
-        with connection.cursor() as cursor:
-            cursor.execute(column.sql("SELECT {column} FROM {table} WHERE {column} LIKE %s "
-                                      "ORDER BY {pk} DESC LIMIT 1"), [PREFIX + "%"])
-            row = cursor.fetchone()
-        if row:
-            values.append(str(row[0]))
-    return values
+# --- giving up what no key reads -------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class Forgotten:
+    label: str
+    pk: Any
+    column: str
+    #: the row's `name`, where it has one (a channel's)
+    name: str
+    #: whether the row is switched off with it (it has `is_active`)
+    switched_off: bool
+    #: the value as read (blanked only if still the same)
+    stored: str
+
+
+def unreadable_values() -> list[Forgotten]:
+    """Every stored encrypted value no key at hand reads (all of them when there is no key)."""
+    from django.apps import apps
+
+    try:
+        reader: MultiFernet | None = cipher(create=False)
+    except DataKeyError:
+        reader = None
+    found: list[Forgotten] = []
+    for column in encrypted_columns():
+        model = apps.get_model(column.label)
+        names = {f.column for f in model._meta.concrete_fields}
+        named = "name" in names
+        with connection.cursor() as cursor:
+            cursor.execute(column.sql("SELECT {pk}, {column} FROM {table} WHERE {column} LIKE %s "
+                                      "ORDER BY {pk}"), [PREFIX + "%"])
+            rows = cursor.fetchall()
+        labels = (dict(model._default_manager.filter(pk__in=[r[0] for r in rows])
+                       .values_list("pk", "name")) if named and rows else {})
+        for row in rows:
+            pk, stored = row[0], str(row[1])
+            if reader is not None:
+                try:
+                    reader.decrypt(stored[len(PREFIX):].encode("ascii"))
+                    continue
+                except InvalidToken:
+                    pass
+            found.append(Forgotten(column.label, pk, column.name, str(labels.get(pk, "")),
+                                   "is_active" in names, stored))
+    return found
+
+
+def forget_unreadable() -> list[Forgotten]:
+    """Blank every stored value no key reads, and switch its row off (a channel's
+    `is_active`), in one transaction; the value is compared as it was read, so one written
+    meanwhile (readable) is kept. Returns what was given up."""
+    from django.apps import apps
+    from django.db import transaction
+
+    forgotten = unreadable_values()
+    done: list[Forgotten] = []
+    with transaction.atomic():
+        for item in forgotten:
+            model = apps.get_model(item.label)
+            column = Column(item.label, model._meta.db_table, model._meta.pk.column, item.column)
+            with connection.cursor() as cursor:
+                cursor.execute(column.sql("UPDATE {table} SET {column} = '' WHERE {pk} = %s AND {column} = %s"),
+                               [item.pk, item.stored])
+                changed = cursor.rowcount
+            if changed and item.switched_off:
+                model._default_manager.filter(pk=item.pk).update(is_active=False)
+            if changed:
+                done.append(item)
+    return done

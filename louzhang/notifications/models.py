@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from louzhang.areas.models import Area
-from louzhang.core.crypto import EncryptedTextField
+from louzhang.core.crypto import EncryptedTextField, reveal
 
 
 class Notification(models.Model):
@@ -67,8 +67,9 @@ class Channel(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
     #: the robot's webhook address; for WeCom, DingTalk and Feishu it carries the robot's key or
-    #: token, so it is a secret too: both are stored encrypted with the data key (`core.crypto`)
-    #: and read back in plain; they cannot be searched
+    #: token, so it is a secret too: both are stored encrypted with the data key (`core.crypto`);
+    #: loaded, they hold the stored (encrypted) value: `plain_url()` / `plain_secret()` decrypt
+    #: (raising `DataKeyError` without the right key); they cannot be searched
     url = EncryptedTextField(_("address"), max_length=500)
     secret = EncryptedTextField(_("signing secret"), max_length=200, blank=True)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="channels",
@@ -93,6 +94,14 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def plain_url(self) -> str:
+        """The address in plain, for sending (`DataKeyError` without the right key)."""
+        return reveal(self.url)
+
+    def plain_secret(self) -> str:
+        """The signing secret in plain, for sending (`DataKeyError` without the right key)."""
+        return reveal(self.secret)
 
     def serves(self, role: str) -> bool:
         if not self.roles:

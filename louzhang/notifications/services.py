@@ -302,6 +302,10 @@ def _reschedule(delivery: Delivery, at: datetime) -> None:
     delivery.save(update_fields=["next_attempt_at", "enqueued_at"])
 
 
+#: what a delivery waiting for the data key says (the details go to the log)
+DATA_KEY_WAIT = ("waiting: the channel's address cannot be decrypted (the data key is missing or "
+                 "wrong; `louzhang keys check`)")
+
 #: what a delivery that reached nobody says (the details go to the log, not to the page)
 NO_ANSWER = "could not connect, or no answer in time"
 
@@ -313,8 +317,10 @@ def delivery_send(*, delivery_id: int) -> str:
         claim = _claim(delivery_id, now)
     except DataKeyError as exc:
         # the channel's address and secret cannot be decrypted: nothing is sent (certainly not
-        # to an empty address) and the delivery waits, untouched, until the key is put right
+        # to an empty address) and the delivery waits, saying why, until the key is put right
         logger.error("delivery %s waits: %s", delivery_id, exc)
+        Delivery.objects.filter(id=delivery_id, state=Delivery.State.PENDING).update(
+            last_error=DATA_KEY_WAIT)
         return "data key"
     if isinstance(claim, str):
         return claim

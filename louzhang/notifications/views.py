@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from louzhang.access.roles import may_manage_channels
 from louzhang.accounts.models import Role
+from louzhang.core.crypto import DataKeyError, reveal
 from louzhang.core.views import forbidden_is_missing
 from louzhang.notifications.forms import ChannelForm, ChannelSwitchForm, InboxReadForm
 from louzhang.notifications.models import RESIDENTS, Delivery
@@ -67,7 +68,13 @@ def role_names(roles: list[str]) -> list[str]:
 def display_address(url: str) -> str:
     """A robot's address without its key or token (those are secrets): the query is left out
     (WeCom's and DingTalk's keys), and so is the path from its first segment that could be a
-    token (Feishu's hook id) — anything of 12 characters or more with a digit in it."""
+    token (Feishu's hook id) — anything of 12 characters or more with a digit in it.
+
+    `url` as stored (encrypted) or plain; one no key at hand reads is shown as unreadable."""
+    try:
+        url = reveal(url)
+    except DataKeyError:
+        return _("(unreadable: the data key is missing or wrong)")
     parts = urlsplit(url)
     shown: list[str] = []
     segments = parts.path.split("/")

@@ -26,6 +26,8 @@ class PurgeRun(models.Model):
     forced = models.BooleanField(default=False)
     counts = models.JSONField(default=dict, blank=True)
     files = models.JSONField(default=dict, blank=True)
+    #: kind -> rows skipped because they were still open (kept until closed)
+    still_open = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("purge")

@@ -6,10 +6,16 @@ kept — each with the reason, and after how many days from the end of the emerg
 (`retention.services.purge`) does exactly what this table says, and the residents' page
 (`/privacy/`) says exactly what this table says: there is no second description to drift.
 
-Anonymising, not deleting, the event tables keeps every row the daily roll-ups (`stats`) count:
-the fields the figures read (times, places, temperatures, dispositions, whether somebody was a
-returnee or had symptoms) are kept or replaced by a mark that still counts as "something was
-found", so the emergency's history shows the same figures even when a day is rolled up again.
+Health records tied to a person (what visits found, home observations with their check-ins and
+history) are deleted, not anonymised: a row kept with its link to the person would still say who
+had a fever. The other event tables are anonymised. The daily figures (`stats`) stay as they
+were: `louzhang purge` (in `ops`, which sees both floors) freezes every day up to the end of the
+emergency in `stats` before anything is removed (`stats.models.freeze_through`), and a frozen day
+is never rolled up again.
+
+Work still under way is not touched: a rule's `open_if` names the rows still open (an
+observation under way, a follow-up or a tip not closed); they are kept until they are closed, the
+report counts them, and the next purge after that removes them.
 
 Who is "registered only for the emergency": the registry has no source column, so the purge
 reads it from the audit log — `registry.people.person_register` (a visit, a traveller put under
@@ -27,8 +33,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from louzhang.followups.models import ACTIVE_STATES
+from louzhang.observation.models import OPEN_STATUSES as OBSERVATION_OPEN
+from louzhang.tips.models import OPEN_STATUSES as TIP_OPEN
 
 #: what replaces personal text that the figures count as "something was there" (a returnee's
 #: region, a finding's symptoms) or that a page must show (a follow-up's summary); stored data,
@@ -57,6 +68,18 @@ class Replace(StrEnum):
     TOKEN = "token"  # noqa: S105 - the name of a replacement
     #: a date turned into the 1 January of its year (a birth date: the age stays, the person goes)
     YEAR = "year"
+    #: False (an account's `is_active`)
+    FALSE = "false"
+    #: a password nobody can log in with (Django's unusable mark "!" and a random secret)
+    UNUSABLE = "unusable"
+    #: a time that is later than now, or none, becomes now (a grant ends)
+    ENDED = "ended"
+    #: the first 6 characters (the region of an ID number) and `MASK_TAIL`
+    MASK = "mask"
+
+
+#: what follows the region of a masked ID number
+MASK_TAIL = "*" * 12
 
 
 #: where a file named by a field lives
@@ -87,6 +110,14 @@ class Rule:
     after_days: int = 0
     #: KEEP: for how long, in residents' words
     kept_for: str | Promise = ""
+    #: rows still open, skipped and reported until closed: (field or path, the open values)
+    open_if: tuple[str, tuple[str, ...]] | None = None
+
+    def still_open(self) -> Q:
+        if self.open_if is None:
+            return Q(pk__in=[])
+        path, values = self.open_if
+        return Q(**{f"{path}__in": list(values)})
 
     def pending(self) -> Q:
         """The rows that still hold something this rule removes (all rows in scope, for
@@ -112,6 +143,14 @@ def _pending(name: str, how: Replace) -> Q:
         return ~Q(**{f"{name}__startswith": TOKEN_MARK})
     if how == Replace.YEAR:
         return ~(Q(**{f"{name}__month": 1}) & Q(**{f"{name}__day": 1}))
+    if how == Replace.FALSE:
+        return Q(**{name: True})
+    if how == Replace.UNUSABLE:
+        return ~Q(**{f"{name}__startswith": "!"})
+    if how == Replace.ENDED:
+        return Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": timezone.now()})
+    if how == Replace.MASK:
+        return ~Q(**{name: ""}) & ~Q(**{f"{name}__endswith": MASK_TAIL})
     raise ValueError(how)
 
 
@@ -131,8 +170,9 @@ POLICY: tuple[Rule, ...] = (
     Rule(
         "gate_records", "gates.GateRecord", Action.ANONYMISE,
         what=_("Temperature checks at compound gates"),
-        why=_("Visitors' names, phones, ID numbers and whom they visited are removed; time, gate and temperature stay as counts."),
-        fields={"visitor_name": B, "visitor_phone": B, "visitor_id_number": B, "visitor_reason": B, "visiting": B},
+        why=_("The household a check belonged to, and visitors' names, phones, ID numbers, reasons and whom they visited are removed; time, gate and temperature stay, linked to nobody."),
+        fields={"household": Replace.NULL, "visitor_name": B, "visitor_phone": B,
+                "visitor_id_number": B, "visitor_reason": B, "visiting": B},
         when="at",
     ),
     Rule(
@@ -163,34 +203,29 @@ POLICY: tuple[Rule, ...] = (
         when="at",
     ),
     Rule(
-        "findings", "screening.Finding", Action.ANONYMISE,
+        "findings", "screening.Finding", Action.DELETE,
         what=_("What visits found about each person (travel, symptoms, care needs)"),
-        why=_("Places, dates, travel, symptoms, care needs and notes are removed; whether a returnee or symptoms were found stays as a count."),
-        fields={"key_region": M, "stay_from": Replace.NULL, "stay_to": Replace.NULL,
-                "returned_on": Replace.NULL, "travel": B, "symptoms": M, "care_tags": B,
-                "advice": B, "note": B},
+        why=_("They are health records about a person; the daily figures already counted them."),
         when="visit__at",
     ),
+    # check-ins and history before their observations (which would take them along uncounted)
     Rule(
-        "observations", "observation.Observation", Action.ANONYMISE,
-        what=_("Home observations"),
-        why=_("Reasons, exposure places and notes are removed and the personal check-in link stops working; dates and outcomes stay as counts."),
-        fields={"reason": M, "exposure_region": B, "close_note": B, "token": Replace.TOKEN},
-        when="opened_at",
-    ),
-    Rule(
-        "check_ins", "observation.CheckIn", Action.ANONYMISE,
+        "check_ins", "observation.CheckIn", Action.DELETE,
         what=_("Temperature check-ins under home observation"),
-        why=_("Symptoms and notes are removed; temperatures stay as counts."),
-        fields={"symptoms": B, "note": B},
-        when="at",
+        why=_("They are health records about a person; the daily figures already counted them."),
+        when="observation__opened_at", open_if=("observation__status", OBSERVATION_OPEN),
     ),
     Rule(
-        "observation_events", "observation.ObservationEvent", Action.ANONYMISE,
+        "observation_events", "observation.ObservationEvent", Action.DELETE,
         what=_("The history of home observations"),
-        why=_("Notes are removed; what happened when stays as counts."),
-        fields={"note": B},
-        when="at",
+        why=_("It is part of a person's home observation."),
+        when="observation__opened_at", open_if=("observation__status", OBSERVATION_OPEN),
+    ),
+    Rule(
+        "observations", "observation.Observation", Action.DELETE,
+        what=_("Home observations, and their personal check-in links"),
+        why=_("They are health records about a person; the daily figures already counted them."),
+        when="opened_at", open_if=("status", OBSERVATION_OPEN),
     ),
     Rule(
         "tips", "tips.Tip", Action.ANONYMISE,
@@ -198,28 +233,28 @@ POLICY: tuple[Rule, ...] = (
         why=_("What was reported, where, the plate, the reporter's phone, the photo and the answer are removed; when and whether it was dealt with stay as counts."),
         fields={"place": B, "content": M, "plate": B, "contact_phone": B, "photo": B, "outcome": B},
         files={"photo": MEDIA},
-        when="received_at",
+        when="received_at", open_if=("status", TIP_OPEN),
     ),
     Rule(
         "tip_events", "tips.TipEvent", Action.ANONYMISE,
         what=_("The history of tips"),
         why=_("Notes are removed."),
         fields={"note": B},
-        when="at",
+        when="at", open_if=("tip__status", TIP_OPEN),
     ),
     Rule(
         "followups", "followups.FollowUp", Action.ANONYMISE,
         what=_("Officers' follow-up tasks (fever, breach, tip …)"),
         why=_("What happened, what to do and the closing finding are removed; when it was opened and closed stays as counts."),
         fields={"summary": M, "action": M, "finding": B},
-        when="opened_at",
+        when="opened_at", open_if=("state", ACTIVE_STATES),
     ),
     Rule(
         "followup_events", "followups.FollowUpEvent", Action.ANONYMISE,
         what=_("The history of follow-up tasks"),
         why=_("Notes are removed."),
         fields={"note": B},
-        when="at",
+        when="at", open_if=("followup__state", ACTIVE_STATES),
     ),
     Rule(
         "notifications", "notifications.Notification", Action.DELETE,
@@ -238,6 +273,29 @@ POLICY: tuple[Rule, ...] = (
         what=_("Unit representatives for disinfection, and their personal links"),
         why=_("Residents volunteered for the emergency; the disinfection rounds they logged stay as counts."),
         when="registered_at",
+    ),
+    # grants first: the accounts' scope reads them
+    Rule(
+        "unit_rep_grants", "accounts.Grant", Action.ANONYMISE,
+        what=_("The unit representatives' permission to log in"),
+        why=_("They were given only for the emergency; they end."),
+        fields={"ends_at": Replace.ENDED},
+        scope="unit_reps_only",
+    ),
+    Rule(
+        "unit_rep_accounts", "accounts.User", Action.ANONYMISE,
+        what=_("Log-ins of unit representatives (residents)"),
+        why=_("The account is closed: nobody can log in with it, and the name, phone and e-mail are removed."),
+        fields={"display_name": B, "first_name": B, "last_name": B, "phone": B, "email": B,
+                "is_active": Replace.FALSE, "password": Replace.UNUSABLE},
+        scope="unit_reps_only",
+    ),
+    Rule(
+        "cross_lookups", "breakglass.LookUp", Action.ANONYMISE,
+        what=_("Officers' look-ups outside their own area, with the reason they gave"),
+        why=_("The reason is removed and the ID number looked up is cut to its region; which officer looked up, when, and what they opened stay as the record of access."),
+        fields={"reason": M, "id_number": Replace.MASK},
+        when="created_at",
     ),
     Rule(
         "import_files", "registry.ImportJob", Action.ANONYMISE,
@@ -281,12 +339,6 @@ POLICY: tuple[Rule, ...] = (
         kept_for=_("Kept as the record of access; the purge does not delete it."),
     ),
     Rule(
-        "cross_lookups", "breakglass.LookUp", Action.KEEP,
-        what=_("Officers' look-ups outside their own area, with the reason they gave"),
-        why=_("Like the log of access, it shows who looked for whom and why."),
-        kept_for=_("Kept as the record of access; the purge does not delete it."),
-    ),
-    Rule(
         "officers", "duty.Officer", Action.KEEP,
         what=_("Officers, their duty status and rosters"),
         why=_("They are the police's staff records, not residents' data."),
@@ -294,7 +346,7 @@ POLICY: tuple[Rule, ...] = (
     ),
     Rule(
         "accounts", "accounts.User", Action.KEEP,
-        what=_("Officers' and staff log-ins"),
+        what=_("Officers' and staff log-ins (not those of unit representatives)"),
         why=_("They are the accounts of the people who work in the system, not residents' data."),
         kept_for=_("Until the account is closed."),
     ),

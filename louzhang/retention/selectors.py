@@ -22,6 +22,8 @@ class Entry:
     fields: tuple[str, ...]
     after_days: int
     kept_for: str | Promise
+    #: rows still open are kept until closed
+    open: bool = False
 
 
 def _labels(rule: Rule) -> tuple[str, ...]:
@@ -36,7 +38,8 @@ def _labels(rule: Rule) -> tuple[str, ...]:
 
 def policy_entries(action: Action) -> list[Entry]:
     """The rules of one action, in the policy's order, ready for a page."""
-    return [Entry(r.kind, r.action.value, r.what, r.why, _labels(r), r.after_days, r.kept_for)
+    return [Entry(r.kind, r.action.value, r.what, r.why, _labels(r), r.after_days, r.kept_for,
+                  r.open_if is not None)
             for r in POLICY if r.action == action]
 
 

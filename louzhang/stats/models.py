@@ -7,6 +7,8 @@ one row, a city's month is thirty, whatever the millions of gate records under t
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -147,3 +149,22 @@ class SummarySubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.at}"
+
+
+#: the `Watermark` row holding the last frozen day (its proleptic ordinal): set by
+#: `louzhang purge` before it removes the emergency's records
+FROZEN = "stats.frozen_through"
+
+
+def frozen_through() -> date | None:
+    """The last day whose figures are frozen (never rolled up again: the records they were
+    counted from were purged), or None."""
+    mark = Watermark.objects.filter(name=FROZEN).values_list("last_id", flat=True).first()
+    return date.fromordinal(mark) if mark else None
+
+
+def freeze_through(day: date) -> None:
+    """Freeze the figures of every day up to `day` (never moves back)."""
+    mark, _created = Watermark.objects.get_or_create(name=FROZEN, defaults={"last_id": day.toordinal()})
+    if mark.last_id < day.toordinal():
+        Watermark.objects.filter(pk=mark.pk, last_id__lt=day.toordinal()).update(last_id=day.toordinal())

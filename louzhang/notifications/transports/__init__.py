@@ -14,4 +14,7 @@ TRANSPORTS: dict[str, type[Transport]] = {t.kind: t for t in (WeCom, DingTalk, F
 
 
 def transport_for(channel: Any) -> Transport:
-    return TRANSPORTS[channel.kind](url=channel.url, secret=channel.secret, options=channel.options)
+    """The channel's transport, with its address and secret decrypted (`DataKeyError` without
+    the right data key: only a delivery needs them in plain)."""
+    return TRANSPORTS[channel.kind](url=channel.plain_url(), secret=channel.plain_secret(),
+                                    options=channel.options)

@@ -13,10 +13,12 @@ from louzhang.core.crypto import (
     cipher,
     encrypted_columns,
     encrypted_values_stored,
+    forget_unreadable,
     key_source,
     new_key,
+    retired_path,
     rotate,
-    unreadable_with,
+    unreadable_values,
 )
 
 
@@ -25,19 +27,31 @@ class Command(LouzhangCommand):
 
     help = ("The data key: `louzhang keys check` (where it is; can every stored secret be read?), "
             "`louzhang keys rotate` (re-encrypt every stored secret with a new key), "
-            "`louzhang keys new` (print a new key, for LOUZHANG_DATA_KEY).")
+            "`louzhang keys new` (print a new key, for LOUZHANG_DATA_KEY), "
+            "`louzhang keys forget-unreadable --yes` (blank the secrets no key reads and switch "
+            "their channels off).")
     # `check` must run when the key is wrong: the start-up check would refuse it
     requires_system_checks: list[str] = []  # type: ignore[assignment]
 
     def arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="check|rotate|new")
+        sub = parser.add_subparsers(dest="action", required=True,
+                                    metavar="check|rotate|new|forget-unreadable")
         sub.add_parser("check", help="where the key is and whether every stored secret can be read")
         sub.add_parser("rotate", help="re-encrypt every stored secret with a new key")
         sub.add_parser("new", help="print a new key (to give in LOUZHANG_DATA_KEY)")
+        forget = sub.add_parser(
+            "forget-unreadable",
+            help="blank every stored secret no key reads and switch its channel off (without "
+                 "--yes: only say which)")
+        forget.add_argument("--yes", action="store_true", help="do it")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            getattr(self, f"_{options['action']}")()
+            action = str(options["action"]).replace("-", "_")
+            if action == "forget_unreadable":
+                self._forget_unreadable(yes=bool(options.get("yes")))
+            else:
+                getattr(self, f"_{action}")()
         except DataKeyError as exc:
             raise CommandError(str(exc)) from None
         except OSError as exc:  # the key file's directory not writable, a full disk …
@@ -62,11 +76,39 @@ class Command(LouzhangCommand):
             self.stdout.write(f"secrets stored in plain: {plain} (`louzhang keys rotate` encrypts them)")
         if not stored:
             return
-        unreadable = unreadable_with(cipher(create=False))
+        if not source.from_environment and retired_path(source.path).exists():
+            self.stdout.write(f"retired keys (decrypt only): {retired_path(source.path)}")
+        cipher(create=False)  # a missing key file or a malformed key: said as such
+        unreadable = unreadable_values()
         if unreadable:
-            raise CommandError(f"{unreadable} of {stored} stored secrets cannot be read with "
-                               f"{source.describe()}: not the key they were encrypted with")
+            for item in unreadable:
+                self.stdout.write(f"cannot be read: {_describe(item)}")
+            raise CommandError(f"{len(unreadable)} of {stored} stored secrets cannot be read with "
+                               f"{source.describe()}: not the key they were encrypted with "
+                               "(put the right key back, or `louzhang keys forget-unreadable`)")
         self.stdout.write("every stored secret can be read")
+
+    def _forget_unreadable(self, *, yes: bool) -> None:
+        source = key_source()
+        found = unreadable_values()
+        if not found:
+            self.stdout.write(f"every stored secret can be read with {source.describe()}: "
+                              "nothing to forget")
+            return
+        for item in found:
+            self.stdout.write(f"{'forgetting' if yes else 'would forget'}: {_describe(item)}")
+        if not yes:
+            self.stdout.write(f"{len(found)} stored secrets cannot be read with {source.describe()}; "
+                              "run again with --yes to blank them and switch their channels off "
+                              "(add the channels again with their addresses)")
+            return
+        done = forget_unreadable()
+        names = sorted({item.name or f"{item.label} {item.pk}" for item in done})
+        audit_record(actor=None, action="change", object_type="core.data_key",
+                     summary=f"secrets no key reads forgotten: {len(done)} values, "
+                             f"{len(names)} channels switched off",
+                     detail={"forgotten": [_describe(item) for item in done], "switched_off": names})
+        self.stdout.write(f"{len(done)} unreadable secrets blanked; switched off: {', '.join(names)}")
 
     def _rotate(self) -> None:
         result = rotate(progress=self.stdout.write)
@@ -81,3 +123,10 @@ class Command(LouzhangCommand):
         else:
             self.stdout.write(f"the key file {source.path} holds the new key alone; back it up "
                               "again (backups of the database do not hold it)")
+            self.stdout.write(f"the old keys are kept, decrypt only, in {retired_path(source.path)} "
+                              "for backups made before now; delete it once none is kept")
+
+
+def _describe(item: Any) -> str:
+    what = f"{item.label} {item.pk}" + (f" ({item.name})" if item.name else "")
+    return f"{what}, {item.column}"

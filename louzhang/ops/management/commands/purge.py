@@ -13,6 +13,18 @@ from django.core.management.base import CommandError, CommandParser
 from louzhang.core.commands import LouzhangCommand
 from louzhang.retention.policy import POLICY, Action
 from louzhang.retention.services import PurgeRefused, purge
+from louzhang.stats.models import StaleDay, freeze_through
+from louzhang.stats.rollup import rollup_day
+
+
+def freeze_figures(ended_on: date) -> None:
+    """Before the purge removes records: roll up once more the days up to `ended_on` that are
+    waiting for it (records that arrived late), then freeze them — their figures are never
+    rolled up again from the records that are about to go. Retention and stats share a floor
+    and cannot import each other; this command sees both."""
+    for day in StaleDay.objects.filter(day__lte=ended_on).order_by("day").values_list("day", flat=True):
+        rollup_day(day)
+    freeze_through(ended_on)
 
 
 class Command(LouzhangCommand):
@@ -35,7 +47,7 @@ class Command(LouzhangCommand):
             raise CommandError(f"--ended-on {options['ended_on']!r}: a date as YYYY-MM-DD") from None
         try:
             report = purge(ended_on=ended_on, dry_run=options["dry_run"], actor=None,
-                           force=options["force"])
+                           force=options["force"], freeze=freeze_figures)
         except PurgeRefused as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
@@ -51,6 +63,8 @@ class Command(LouzhangCommand):
             line = f"{rule.kind}\t{rule.action.value}\t{verb} {report.counts.get(rule.kind, 0)} rows"
             if rule.kind in report.files:
                 line += f", {report.files[rule.kind]} files"
+            if report.still_open.get(rule.kind):
+                line += f"; {report.still_open[rule.kind]} still open, kept until closed"
             if rule.kind in report.not_due:
                 line += f" (not due before {report.not_due[rule.kind]})"
             self.stdout.write(line)

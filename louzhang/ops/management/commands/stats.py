@@ -3,12 +3,13 @@ from the records (after an import of old records, a correction, a new figure).""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
 from louzhang.core.commands import LouzhangCommand
+from louzhang.stats.models import frozen_through
 from louzhang.stats.rollup import rebuild
 from louzhang.stats.selectors import today
 
@@ -57,6 +58,10 @@ class Command(LouzhangCommand):
             raise CommandError(f"--from {first} is after --to {last}")
         if last > now:
             raise CommandError(f"{last} is in the future (today is {now})")
+        frozen = frozen_through()
+        if frozen is not None and first <= frozen:
+            raise CommandError(f"the days up to {frozen} are frozen: their records were purged "
+                               f"(`louzhang purge`), so their figures stay as they were; rebuild from {frozen + timedelta(days=1)}")
         if (last - first).days + 1 > MAX_REBUILD_DAYS:
             raise CommandError(f"at most {MAX_REBUILD_DAYS} days in one run (asked {(last - first).days + 1})")
         return first, last
