@@ -344,6 +344,8 @@ LOUZHANG_MAX_SHIFT_HOURS = env_int("LOUZHANG_MAX_SHIFT_HOURS", 12, minimum=1)
 LOUZHANG_STATS_REFRESH_SECONDS = env_int("LOUZHANG_STATS_REFRESH_SECONDS", 60, minimum=5)
 #: how long a look-up outside the jurisdiction (break-the-glass) stays open
 LOUZHANG_BREAK_GLASS_MINUTES = env_int("LOUZHANG_BREAK_GLASS_MINUTES", 30, minimum=1)
+#: look-ups outside the jurisdiction one officer may make in 24 hours
+LOUZHANG_BREAK_GLASS_PER_DAY = env_int("LOUZHANG_BREAK_GLASS_PER_DAY", 10, minimum=1)
 
 LOGGING = {
     "version": 1,

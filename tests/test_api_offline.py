@@ -8,6 +8,7 @@ member by `resident`, the id checked against the household."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from louzhang.access.roles import may_record_at_gate
 from louzhang.accounts.models import User
+from louzhang.api.offline import pass_hash
 from louzhang.areas.models import Area, Level
 from louzhang.audit.models import AuditEvent
 from louzhang.checkpoints.models import KeyRegion
@@ -52,6 +54,17 @@ def _compound_path(code: str) -> str:
     return Area.objects.get(code=code).path
 
 
+def _passes_of(body: dict[str, Any], compound: str = BAOLI) -> dict[str, dict[str, Any]]:
+    """The pack's passes of a compound by their hash."""
+    [kept] = [c for c in body["compounds"] if c["code"] == compound]
+    return {p["hash"]: p for p in kept["passes"]}
+
+
+def _kept(body: dict[str, Any], code: str, compound: str = BAOLI) -> dict[str, Any] | None:
+    """The pack's pass of that code, recognised as the phone does (the keyed hash)."""
+    return _passes_of(body, compound).get(pass_hash(body["pass_salt"], code))
+
+
 def test_the_gate_guard_keeps_their_compounds_passes_with_the_household_under_observation_flagged(
         gate: User, warden: User) -> None:
     observation = _observe(warden, BAOLI_34_2_6W)
@@ -63,43 +76,84 @@ def test_the_gate_guard_keeps_their_compounds_passes_with_the_household_under_ob
     assert body["households"] == [] and body["observations"] == [] and body["checkpoints"] == []
     assert body["key_regions"] == []
     assert {g["code"] for g in body["gates"]} == set(Gate.objects.filter(compound__code=BAOLI).values_list("code", flat=True))
+    assert len(body["gates"]) == 2 and all(g["compound"] == "保利百合" and g["compound_code"] == BAOLI
+                                           and "passes" not in g for g in body["gates"])
+    # the passes once per compound, not per gate
+    assert [c["code"] for c in body["compounds"]] == [BAOLI] and body["compounds"][0]["name"] == "保利百合"
     valid = set(HouseholdPass.objects.filter(household__path__startswith=_compound_path(BAOLI),
                                              revoked_at__isnull=True).values_list("code", flat=True))
     assert len(valid) > 100
-    for kept in body["gates"]:
-        assert kept["compound"] == "保利百合"
-        assert {p["code"] for p in kept["passes"]} == valid
-    passes = {p["code"]: p for p in body["gates"][0]["passes"]}
-    flagged = passes[HouseholdPass.objects.get(household__code=BAOLI_34_2_6W).code]
-    assert flagged == {**flagged, "household": "34号楼二单元6楼西户", "under_observation": True,
+    passes = _passes_of(body)
+    assert set(passes) == {pass_hash(body["pass_salt"], code) for code in valid}
+    # recognised as typed: spaces and lower case as the server takes them
+    code = HouseholdPass.objects.get(household__code=BAOLI_34_2_6W).code
+    assert pass_hash(body["pass_salt"], " " + code.lower()[:3] + " " + code.lower()[3:]) == pass_hash(
+        body["pass_salt"], code)
+    flagged = _kept(body, code)
+    assert flagged == {"hash": pass_hash(body["pass_salt"], code), "under_observation": True,
                        "observation_until": observation.ends_on.isoformat()}
     # flagged: exactly the households whose gate mark is in force today
     today = timezone.localdate()
     marked = set(HomeObservation.objects.filter(ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
                  .values_list("household_id", flat=True))
-    assert {code for code, p in passes.items() if p["under_observation"]} == set(HouseholdPass.objects.filter(
-        code__in=passes, household_id__in=marked).values_list("code", flat=True))
+    flagged_codes = set(HouseholdPass.objects.filter(code__in=valid, household_id__in=marked).values_list("code", flat=True))
+    assert {h for h, p in passes.items() if p["under_observation"]} == {
+        pass_hash(body["pass_salt"], c) for c in flagged_codes}
     assert sum(p["under_observation"] for p in passes.values()) < len(passes) / 10
     # not another compound's
     fugui = set(HouseholdPass.objects.filter(household__path__startswith=_compound_path(FUGUI)).values_list("code", flat=True))
-    assert fugui and not fugui & set(passes)
+    assert fugui and not {pass_hash(body["pass_salt"], c) for c in fugui} & set(passes)
+
+
+def test_the_gate_guards_pack_holds_no_pass_code_nor_household_and_is_audited_as_a_read_of_the_passes(
+        gate: User, warden: User) -> None:
+    _observe(warden, BAOLI_34_2_6W)
+    events = AuditEvent.objects.filter(actor=gate, object_type="gates.householdpass", action=AuditEvent.Action.VIEW)
+    before = events.count()
+    first = _pack(gate)
+    text = first.content.decode()
+    valid = list(HouseholdPass.objects.filter(household__path__startswith=_compound_path(BAOLI),
+                                              revoked_at__isnull=True))
+    assert not [p.code for p in valid if p.code in text]
+    # no household in words or by code, no member
+    assert "号楼" not in text and "西户" not in text
+    assert not re.search(BAOLI + r"-\d+-", text)  # a household's code (a gate's is 150202001001001-E)
+    body = first.json()
+    assert set(body["compounds"][0]["passes"][0]) == {"hash", "under_observation", "observation_until"}
+    assert re.fullmatch(r"[0-9a-f]{32}", body["pass_salt"])
+    assert all(re.fullmatch(r"[0-9a-f]{32}", h) for h in _passes_of(body))
+    # one event for the compound's passes, naming every pass sent
+    assert events.count() == before + 1
+    event = events.latest("pk")
+    assert event.area_path == _compound_path(BAOLI)
+    assert set(event.detail["ids"]) == {str(p.pk) for p in valid}
+    # a new salt in every answer, the same ETag while nothing changed (304: nothing sent, nothing audited)
+    second = _pack(gate)
+    assert second.json()["pass_salt"] != body["pass_salt"] and second["ETag"] == first["ETag"]
+    assert not set(_passes_of(second.json())) & set(_passes_of(body))
+    assert events.count() == before + 2
+    assert _pack(gate, If_None_Match=first["ETag"]).status_code == 304
+    assert events.count() == before + 2
+    # nobody else's pack holds passes
+    assert json.loads(_pack(warden).content)["compounds"] == []
 
 
 def test_a_revoked_pass_is_left_out_and_an_ended_observation_warns_no_more(gate: User, warden: User) -> None:
     observation = _observe(warden, BAOLI_34_2_6W)
     revoked = HouseholdPass.objects.filter(household__code__startswith=BAOLI_1 + "-").order_by("pk").first()
     assert revoked is not None
-    before = {p["code"]: p for p in _pack(gate).json()["gates"][0]["passes"]}
-    assert revoked.code in before
-    assert before[HouseholdPass.objects.get(household__code=BAOLI_34_2_6W).code]["under_observation"] is True
+    observed = HouseholdPass.objects.get(household__code=BAOLI_34_2_6W).code
+    before = _pack(gate).json()
+    assert _kept(before, revoked.code) is not None
+    assert _kept(before, observed)["under_observation"] is True  # type: ignore[index]
     HouseholdPass.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
 
     assert observation.gate_mark_id is not None
     household_mark_end(mark_id=observation.gate_mark_id)
-    passes = {p["code"]: p for p in _pack(gate).json()["gates"][0]["passes"]}
-    assert revoked.code not in passes and len(passes) > 100
-    ended = passes[HouseholdPass.objects.get(household__code=BAOLI_34_2_6W).code]
-    assert ended["under_observation"] is False and ended["observation_until"] is None
+    after = _pack(gate).json()
+    assert _kept(after, revoked.code) is None and len(_passes_of(after)) > 100
+    ended = _kept(after, observed)
+    assert ended is not None and ended["under_observation"] is False and ended["observation_until"] is None
 
 
 def test_the_pack_is_read_in_a_bounded_number_of_queries(gate: User, warden: User, health: User,
@@ -116,13 +170,14 @@ def test_the_pack_is_read_in_a_bounded_number_of_queries(gate: User, warden: Use
     client = api_for(gate)
     with django_assert_max_num_queries(12):
         body = client.get("/offline").json()
-    assert {p.code for p in extra} <= {p["code"] for p in body["gates"][0]["passes"]}
+    assert {pass_hash(body["pass_salt"], p.code) for p in extra} <= set(_passes_of(body))
 
 
 def test_a_warden_keeps_their_households_with_the_members_as_the_household_page_shows_them(
         warden: User, warden_jy: User) -> None:
     body = _pack(warden).json()
-    assert body["gates"] == [] and body["checkpoints"] == [] and body["key_regions"] == []
+    assert body["gates"] == [] and body["compounds"] == [] and body["checkpoints"] == []
+    assert body["key_regions"] == []
     households = {h["code"]: h for h in body["households"]}
     # the households of buildings 7 and 31–36 of 保利百合, and only those
     expected = set(Area.objects.filter(level=Level.HOUSEHOLD, parent__parent__code__in=[
@@ -176,18 +231,24 @@ def test_the_same_etag_is_answered_304_until_something_changes(gate: User, warde
 
 def test_a_commander_keeps_no_passes_nor_households_of_a_city(commander: User) -> None:
     body = _pack(commander).json()
-    assert body["gates"] == [] and body["households"] == [] and body["observations"] == []
+    assert body["gates"] == [] and body["compounds"] == [] and body["households"] == []
+    assert body["observations"] == []
 
 
 @pytest.mark.parametrize("username", ["gate", "warden", "warden_jy", "commander", "health", "checkpoint",
                                       "unit_rep", "station_xnb", "branch_dh"])
 def test_nobody_keeps_a_pass_of_a_gate_they_cannot_record_at(username: str) -> None:
     user = User.objects.get(username=username)
-    for kept in _pack(user).json()["gates"]:
+    body = _pack(user).json()
+    for kept in body["gates"]:
         gate = Gate.objects.select_related("compound").get(code=kept["code"])
-        assert may_record_at_gate(user, gate.compound.path)
-        assert all(HouseholdPass.objects.get(code=p["code"]).household.path.startswith(gate.compound.path)
-                   for p in kept["passes"][:20])
+        assert may_record_at_gate(user, gate.compound.path) and kept["compound_code"] == gate.compound.code
+    compounds = {g["compound_code"] for g in body["gates"]}
+    assert {c["code"] for c in body["compounds"]} == compounds
+    for compound in compounds:
+        theirs = {pass_hash(body["pass_salt"], code) for code in HouseholdPass.objects.filter(
+            household__path__startswith=_compound_path(compound)).values_list("code", flat=True)}
+        assert set(_passes_of(body, compound)) <= theirs
 
 
 def test_a_checkpoint_officer_keeps_the_key_regions_of_their_city_only(checkpoint_officer: User, gate: User) -> None:

@@ -294,3 +294,60 @@ def test_a_backup_refuses_a_folder_that_does_not_exist(source: dict[str, str], t
     refused = run_cli(source, "backup", "-o", str(tmp_path / "no" / "such.backup"))
     assert refused.returncode != 0
     assert "does not exist" in refused.stderr
+
+
+def test_a_backup_says_what_it_leaves_out_and_unpacks_for_its_owner_only(
+    source: dict[str, str], backup_file: Path, tmp_path: Path,
+) -> None:
+    import os
+    import stat
+
+    from louzhang.ops.backups import backup_manifest
+
+    left_out = " ".join(backup_manifest(backup_file)["not_included"])
+    for words in ("var/media", "tip photos", "var/imports", "var/exports", "var/reports",
+                  "var/data.key.retired", "secret key"):
+        assert words in left_out, words
+    made = run_cli(source, "backup", "-o", str(tmp_path / "again.backup"))
+    assert made.returncode == 0, made.stderr
+    assert "var/media" in made.stdout and "var/exports" in made.stdout
+    with tarfile.open(backup_file, "r:gz") as tar:
+        assert {m.name: stat.S_IMODE(m.mode) for m in tar.getmembers()} == {
+            "manifest.json": 0o600, tar.getmembers()[1].name: 0o600}
+        unpacked = tmp_path / "unpacked"
+        unpacked.mkdir()
+        old = os.umask(0o022)
+        try:
+            subprocess.run(["tar", "xzf", str(backup_file), "-C", str(unpacked)], check=True)
+        finally:
+            os.umask(old)
+    for path in unpacked.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def _foreign_table(env: dict[str, str]) -> None:
+    sql = "CREATE TABLE their_notes (id integer PRIMARY KEY, note text)"
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as conn:
+            conn.execute(sql)
+    else:
+        import sqlite3
+
+        Path(env["LOUZHANG_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(Path(env["LOUZHANG_VAR_DIR"]) / "louzhang.sqlite3") as conn:
+            conn.execute(sql)
+
+
+def test_restore_refuses_a_database_holding_what_louzhang_did_not_make(
+    backup_file: Path, empty_target: dict[str, str],
+) -> None:
+    """An empty table of another application would be dropped (PostgreSQL) or overwritten
+    (SQLite) by the restore: refused, and kept."""
+    _foreign_table(empty_target)
+    refused = run_cli(empty_target, "restore", str(backup_file))
+    assert refused.returncode != 0
+    assert "table their_notes" in refused.stderr and "did not make" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert _counts(empty_target) == {"their_notes": 0}

@@ -216,26 +216,29 @@ def test_a_visit_made_offline_in_a_stairwell_syncs_with_its_findings(server: Ser
     assert set(findings) == {m["resident"] for m in household["members"]}
 
 
-def test_a_pass_of_a_household_under_observation_typed_offline_warns_the_guard(server: Served, device: Any) -> None:
+def test_a_pass_of_a_household_under_observation_scanned_offline_warns_the_guard(server: Served, device: Any) -> None:
     [(code, household)] = _passes(server, 1, observed=True)
-    [(until,)] = _sql(server.env, "SELECT o.ends_on FROM gates_homeobservation o JOIN areas_area a "
-                                  f"ON a.id = o.household_id WHERE a.code = '{household}' AND o.ended_at IS NULL")
+    [(plain, _other)] = _passes(server, 1)
     page = device.new_page()
     log_in(page, server, "gate")
     page.goto(server.url + GATE_E)
     _ready(page)
+    # the phone holds no pass code and no household, only keyed hashes of the codes
+    pack = str(page.evaluate("LZ.pack().then(p => JSON.stringify(p))"))
+    assert code not in pack and plain not in pack and "号楼" not in pack and household not in pack
+    assert '"hash"' in pack and '"under_observation":true' in pack
     device.set_offline(True)
-    page.fill("#pass_code", code.lower())
-    warning = page.locator("[data-pass-info] [data-under-observation]")
-    warning.wait_for()
-    assert str(until) in warning.inner_text()
-    page.fill("#temperature", "36.6")
-    page.get_by_role("button", name="出", exact=True).click()
+    _record(page, plain, "36.6", button="出")  # a household not under observation: no warning
+    said = page.locator("main .messages").inner_text()
+    assert _words(page, "[data-gate-form]", "queued", t="36.6") in said
+    assert _words(page, "[data-gate-form]", "queued-breach") not in said
+    _record(page, " " + code.lower(), "36.6", button="出")  # recognised as typed: spaces, lower case
     said = page.locator("main .messages").inner_text()
     assert _words(page, "[data-gate-form]", "queued-breach") in said
     # nothing said to be done that was not: no follow-up claimed before the server answered
     assert _words(page, "[data-gate-form]", "breach") not in said
-    _pending(page, 1)
+    assert "号楼" not in said  # the household is not named: the server alone knows it
+    _pending(page, 2)
 
 
 def test_log_out_wipes_the_pack_and_the_pages_but_warns_for_waiting_records(server: Served, device: Any) -> None:
@@ -276,11 +279,17 @@ def test_a_session_ended_offline_sends_the_queue_after_logging_in_again_as_the_s
     for code, _household in passes:
         _record(page, code, "36.7")
     client_ids = _client_ids(page)
+    assert page.evaluate("LZ.get('pack', 'gate').then(p => p !== undefined)")
     device.clear_cookies()  # the session ends while the phone has no signal
     device.set_offline(False)
     page.wait_for_selector("[data-netbar] [data-session-ended]:not([hidden])")
     _pending(page, 3)
     assert _gate_records(server, client_ids) == 0
+    # the server said 401: the pack and the kept pages are gone, the queue stays
+    _until(page, "LZ.get('pack', 'gate').then(p => p === undefined)")
+    assert not page.evaluate("caches.has('lz-pages')")
+    assert page.evaluate("LZ.get('meta', 'pages:gate').then(p => p === undefined)")
+    assert page.evaluate("LZ.mine().then(rs => rs.filter(r => r.state === 'waiting').length)") == 3
 
     # another officer on the same phone sees only a count, and sends nothing of them
     log_in(page, server, "warden")
@@ -377,3 +386,29 @@ def test_a_checkpoint_inspection_made_offline_is_stored_when_the_connection_retu
                                             "WHERE o.inspection_id = v.id) FROM checkpoints_vehicleinspection v "
                                             f"WHERE v.client_id = '{client_id}'")
     assert plate == "鄂A54321" and occupants == 2
+
+
+def test_a_wardens_pack_is_wiped_when_the_server_says_the_session_ended_and_the_queue_stays(
+        server: Served, device: Any) -> None:
+    page = device.new_page()
+    log_in(page, server, "warden")
+    page.goto(server.url + "/field/visit/")
+    _ready(page)
+    household = page.evaluate("LZ.pack().then(p => p.households.filter(h => h.members.length).pop())")
+    assert household["members"][0]["name"]  # names in full, as the warden's pages show them
+    device.set_offline(True)
+    page.select_option("#fv-household", household["code"])
+    page.select_option("#fv-mode", "nobody_home")
+    page.get_by_role("button", name=page.locator("[data-field-visit] button[type=submit]").inner_text()).click()
+    _pending(page, 1)
+    device.clear_cookies()  # the session ends
+    device.set_offline(False)  # back online: the pack's refresh is answered 401
+    page.wait_for_selector("[data-netbar] [data-session-ended]:not([hidden])")
+    _until(page, "LZ.get('pack', 'warden').then(p => p === undefined)")
+    assert not page.evaluate("caches.has('lz-pages')")
+    assert page.evaluate("LZ.mine().then(rs => rs.map(r => r.state))") == ["waiting"]
+    # a sync answered 401 wipes it too (a pack put back as if kept from before)
+    page.evaluate("LZ.put('pack', {username: 'warden', data: {households: []}, etag: null, fetched: 0})")
+    page.evaluate("LZ.sync()")
+    _until(page, "LZ.get('pack', 'warden').then(p => p === undefined)")
+    assert page.evaluate("LZ.mine().then(rs => rs.map(r => r.state))") == ["waiting"]

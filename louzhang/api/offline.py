@@ -1,10 +1,14 @@
 """`GET /api/v1/offline`: what an officer's phone keeps for working without signal (the offline
-app, issue 15) — the pass codes of their gates, their checkpoints and the key regions in force
+app, issue 15) — the passes of their gates' compounds (as keyed hashes), their checkpoints and the key regions in force
 there, the households they visit with their members, the home observations they check in.
 
 Only what the user's roles need, from their jurisdiction, masked as the pages mask it for them
 (`access.masking.present`); people shown in full are written to the audit log as a page showing
-them is. Every part is read in a bounded number of queries, whatever the number of passes or
+them is; the passes sent to gate staff are audited as a read of the compound's passes. A gate
+guard's phone never holds a pass code nor a household: only `HMAC-SHA256(pass_salt, code)` of each
+valid pass (a fresh random salt per answer) and whether its household is under home observation —
+enough to recognise a scanned code and warn, as the gate page does, and no list of codes to print
+passes from. Every part is read in a bounded number of queries, whatever the number of passes or
 households. The answer carries an `ETag`: a phone that sends it back in `If-None-Match` gets
 304 with nothing to read (and nothing audited: it was shown nothing new).
 """
@@ -12,7 +16,9 @@ households. The answer carries an `ETag`: a phone that sends it back in `If-None
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,8 +65,8 @@ class OfflineUserOut(Schema):
 
 
 class OfflinePassOut(Schema):
-    code: str
-    household: str = Field(description="the household in words: 34号楼二单元6楼西户")
+    hash: str = Field(description="HMAC-SHA256 keyed with `pass_salt` (hex) of the pass code as printed "
+                                  "(no spaces, upper case), hex, first 32 digits")
     under_observation: bool = Field(description="the household is under home observation today: warn the guard")
     observation_until: date | None = Field(description="the last day of that observation")
 
@@ -69,7 +75,13 @@ class OfflineGateOut(Schema):
     code: str
     name: str
     compound: str
-    passes: list[OfflinePassOut] = Field(description="every valid (not revoked) pass of the compound")
+    compound_code: str = Field(description="its compound in `compounds`")
+
+
+class OfflineCompoundOut(Schema):
+    code: str
+    name: str
+    passes: list[OfflinePassOut] = Field(description="every valid (not revoked) pass of the compound, hashed")
 
 
 class OfflineCheckpointOut(Schema):
@@ -116,7 +128,9 @@ class OfflineObservationOut(Schema):
 class OfflineOut(Schema):
     user: OfflineUserOut
     generated_at: str
+    pass_salt: str = Field(description="the key (hex) of the pass hashes of this answer: random per answer")
     gates: list[OfflineGateOut]
+    compounds: list[OfflineCompoundOut] = Field(description="the compounds of `gates`, with their passes")
     checkpoints: list[OfflineCheckpointOut]
     key_regions: list[OfflineKeyRegionOut]
     households: list[OfflineHouseholdOut]
@@ -130,8 +144,10 @@ class Pack:
     """The answer, and the people in it shown in full (to audit when it is sent)."""
 
     body: dict[str, Any]
-    #: area path to audit under -> (model label, ids of records shown in full)
+    #: (area path to audit under, model label) -> ids of records shown in full
     full_views: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: over the content before the pass codes were hashed (the salt is new in every answer)
+    etag: str = ""
 
     def note_full(self, presented: Sequence[Presented], under: str) -> None:
         for shown in presented:
@@ -161,27 +177,52 @@ def _subtrees(field_name: str, paths: Iterable[str]) -> Q:
     return condition
 
 
-def _gates(user: Any, today: date) -> list[dict[str, Any]]:
-    """The gates the user stands at (gate staff of the compound), each with its compound's valid
-    passes: one query for the gates, one for the passes, one for the observation marks."""
+PASS_HASH_DIGITS = 32  # 16 bytes of the HMAC
+
+
+def pass_hash(salt: str, code: str) -> str:
+    """The pass code as the phone recognises it: HMAC-SHA256 keyed with the salt's bytes of the
+    code as printed (no spaces, upper case), hex, first `PASS_HASH_DIGITS` digits — offline.js
+    computes the same with WebCrypto."""
+    normal = code.replace(" ", "").upper()
+    return hmac.new(bytes.fromhex(salt), normal.encode(), hashlib.sha256).hexdigest()[:PASS_HASH_DIGITS]
+
+
+def _gates(user: Any, today: date, pack: Pack) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The gates the user stands at (gate staff of the compound), and their compounds with every
+    valid pass — the code in clear here, hashed by `_hash_passes` once the ETag is taken: one query
+    for the gates, one for the passes, one for the observation marks. The passes are audited as a
+    read of each compound's passes."""
     gates = list(gates_for(user, roles=[Role.GATE]).order_by("compound__path", "code"))
     if not gates:
-        return []
-    compounds = {g.compound.path for g in gates}
+        return [], []
+    compounds = {g.compound.path: g.compound for g in gates}
     marks: dict[int, date] = {}
     for household_id, ends_on in HomeObservation.objects.filter(
             _subtrees("household__path", compounds), ended_at__isnull=True, starts_on__lte=today,
             ends_on__gte=today).values_list("household_id", "ends_on"):
         marks[household_id] = max(ends_on, marks.get(household_id, ends_on))
     by_compound: dict[str, list[dict[str, Any]]] = {path: [] for path in compounds}
-    for card in (HouseholdPass.objects.filter(_subtrees("household__path", compounds), revoked_at__isnull=True)
-                 .select_related("household__parent__parent").order_by("household__path", "code")):
-        until = marks.get(card.household_id)
-        by_compound[AreaPath(card.household.path).ancestor(Level.COMPOUND)].append({
-            "code": card.code, "household": _label(card.household),
-            "under_observation": until is not None, "observation_until": until})
-    return [{"code": g.code, "name": g.name, "compound": g.compound.name, "passes": by_compound[g.compound.path]}
-            for g in gates]
+    for pk, code, household_id, household_path in (
+            HouseholdPass.objects.filter(_subtrees("household__path", compounds), revoked_at__isnull=True)
+            .order_by("household__path", "code").values_list("pk", "code", "household_id", "household__path")):
+        until = marks.get(household_id)
+        compound = AreaPath(household_path).ancestor(Level.COMPOUND)
+        by_compound[compound].append({"code": code, "under_observation": until is not None,
+                                      "observation_until": until})
+        pack.full_views.setdefault((compound, HouseholdPass._meta.label_lower), []).append(str(pk))
+    return ([{"code": g.code, "name": g.name, "compound": g.compound.name, "compound_code": g.compound.code}
+             for g in gates],
+            [{"code": c.code, "name": c.name, "passes": by_compound[path]}
+             for path, c in sorted(compounds.items())])
+
+
+def _hash_passes(body: dict[str, Any], salt: str) -> None:
+    """Replace every pass code of the answer by its keyed hash (`pass_hash`)."""
+    body["pass_salt"] = salt
+    for compound in body["compounds"]:
+        compound["passes"] = [{"hash": pass_hash(salt, p["code"]), "under_observation": p["under_observation"],
+                               "observation_until": p["observation_until"]} for p in compound["passes"]]
 
 
 def _checkpoints(user: Any) -> list[Checkpoint]:
@@ -271,24 +312,33 @@ def offline_pack(user: Any) -> Pack:
     today = timezone.localdate()
     pack = Pack(body={})
     if getattr(user, "is_superuser", False):
-        pack.body = {"user": {"username": user.username, "name": str(user)}, "gates": [], "checkpoints": [],
-                     "key_regions": [], "households": [], "observations": []}
-        return pack
+        pack.body = {"user": {"username": user.username, "name": str(user)}, "gates": [], "compounds": [],
+                     "checkpoints": [], "key_regions": [], "households": [], "observations": []}
+    else:
+        pack.body = _pack_body(user, today, pack)
+    pack.etag = _etag(pack.body)
+    _hash_passes(pack.body, secrets.token_hex(16))
+    return pack
+
+
+def _pack_body(user: Any, today: date, pack: Pack) -> dict[str, Any]:
     checkpoints = _checkpoints(user)
-    pack.body = {
+    gates, compounds = _gates(user, today, pack)
+    return {
         "user": {"username": user.username, "name": str(user)},
-        "gates": _gates(user, today),
+        "gates": gates,
+        "compounds": compounds,
         "checkpoints": [{"code": c.code, "name": c.name, "road": c.road} for c in checkpoints],
         "key_regions": _key_regions(checkpoints, today),
         "households": _households(user, pack),
         "observations": _observations(user, pack),
     }
-    return pack
 
 
 def offline_audit(user: Any, pack: Pack) -> None:
-    """The people the pack shows in full, one event per compound and kind of record (a page
-    showing them writes one per household it shows)."""
+    """The people the pack shows in full and the passes it holds (hashed: still a read of the
+    compound's passes), one event per compound and kind of record (a page showing them writes
+    one per household it shows)."""
     for (path, label), ids in pack.full_views.items():
         audit_record(actor=user, action=AuditEvent.Action.VIEW, object_type=label,
                      object_id=ids[0] if len(ids) == 1 else "", area_path=path,
@@ -319,19 +369,21 @@ def get_offline(request: HttpRequest) -> HttpResponse:
     """What the phone keeps for working offline, for the token's or the session's user — only
     what their roles need, from their jurisdiction (empty lists for the rest):
 
-    - `gates`: the gates they staff, each with every valid pass of its compound and whether the
-      pass's household is under home observation today;
+    - `gates`: the gates they staff; `compounds`: their compounds, each with every valid pass as
+      `HMAC-SHA256(pass_salt, code)` (the code as printed, no spaces, upper case; hex, first 32
+      digits; `pass_salt` new in every answer) and whether the pass's household is under home
+      observation today — no code, no household: a scanned code is recognised, nothing listed;
     - `checkpoints` they work at and the `key_regions` in force there (the operator's list and
       their cities');
     - `households`: a warden's households with their members — names, phones and ID numbers
       masked as the household page masks them for this user;
     - `observations`: the active home observations a warden or health liaison checks in.
 
-    People shown in full are written to the audit log. Send the `ETag` back in `If-None-Match`:
+    People shown in full, and the passes sent, are written to the audit log. Send the `ETag` back in `If-None-Match`:
     304 while nothing changed. Never cached by the browser (`Cache-Control: private, no-store`)."""
     user = request.auth  # type: ignore[attr-defined]
     pack = offline_pack(user)
-    etag = _etag(pack.body)
+    etag = pack.etag
     headers = {"ETag": etag, "Cache-Control": "private, no-store", "Vary": "Authorization, Cookie"}
     sent = request.headers.get("If-None-Match", "")
     # only the tag itself: `*` ("anything you have") is no answer a phone keeps, so it gets the pack

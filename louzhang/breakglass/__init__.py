@@ -12,9 +12,14 @@ The rule (how it is enforced, and why it widens nothing else):
   on-post counts or rosters.
 - What a look-up found is shown on one page only, `breakglass.views.look_up_detail`
   (`/look-ups/<id>/`), to the officer who made it, while it is open (`LookUp.until`, not ended
-  early): read-only (no form there but "end now"), every personal field masked as for gate
+  early): read-only (no form there but "end now"), only what was looked up — the resident of
+  the ID number (not the rest of the household, nor any car), or the car of the plate and its
+  owner — with the address and who answers for it, every personal field masked as for gate
   staff except the ID number or plate the officer typed. After `until` it is a 404.
-- Each look-up is a `LookUp` row (who, when, why, what was typed, what it opened, until when),
-  an audit event per area opened (the city when nothing was found), and a line in the inbox
+- An officer makes at most `LOUZHANG_BREAK_GLASS_PER_DAY` look-ups (default 10) in any 24
+  hours: plates can be guessed, and each look-up alerts commanders.
+- Each look-up is a `LookUp` row (who, when, why, what was typed, what it opened, until when —
+  a car's plate kept should the car be deleted), an audit event per area opened (the ID number
+  masked in it; the city when nothing was found), and a line in the inbox
   (and the channels serving commanders) of every commander over each area opened.
 """

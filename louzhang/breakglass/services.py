@@ -51,7 +51,7 @@ PER_DAY_WINDOW = timedelta(hours=24)
 def look_ups_per_day() -> int:
     """How many look-ups an officer may make in 24 hours: `LOUZHANG_BREAK_GLASS_PER_DAY`
     (default 10). Plates can be guessed, and each look-up alerts commanders' group chats."""
-    return max(int(getattr(settings, "LOUZHANG_BREAK_GLASS_PER_DAY", 10)), 1)
+    return int(settings.LOUZHANG_BREAK_GLASS_PER_DAY)
 
 
 class LookUpError(Exception):

@@ -13,11 +13,22 @@ A backup is one tar file, self-describing:
 It is written beside FILE under a temporary name and renamed into place: a crash never leaves a
 half backup under FILE's name. Restoring refuses, changing nothing, a database that holds data,
 another engine's backup, a file that is not a backup or is damaged, and a backup of a newer
-schema than this code knows; after restoring it checks the row counts against the manifest and
-migrates forward a backup of an older schema.
+schema than this code knows; it restores only into a database that is empty and was never
+initialised, or was freshly initialised (`louzhang init`) and holds nothing else — no rows but
+those the migrations write, no table, view or function Louzhang did not make. After restoring
+it checks the row counts against the manifest and migrates forward a backup of an older schema.
 
-What is outside the database (the data key, the secret key, the environment, collected static files, the demo
-log-ins file) is not in a backup: `NOT_INCLUDED` says so wherever a backup is made or restored.
+When the restore itself fails: on SQLite the database file is as it was (the copy is written in
+one transaction of the target); on PostgreSQL the freshly initialised, empty schema is dropped
+before `pg_restore` runs in one transaction, so a failed restore leaves the database with no
+tables at all (nothing else was in it): fix the cause and restore again, or run `louzhang init`.
+
+The database copy in the tar is mode 0600, like the backup file: unpacked with `tar x`, it is
+readable by its owner only.
+
+What is outside the database (the data keys, the secret key, the environment, uploaded files,
+import and export files, collected static files, the demo log-ins file) is not in a backup:
+`NOT_INCLUDED` says so wherever a backup is made or restored.
 """
 
 from __future__ import annotations
@@ -53,7 +64,11 @@ ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 #: what a backup does not hold: it lives outside the database
 NOT_INCLUDED = (
     "the data key that encrypts channel secrets (LOUZHANG_DATA_KEY / LOUZHANG_DATA_KEY_FILE, "
-    "or var/data.key): without it the restored channels cannot send",
+    "or var/data.key) and the retired keys beside it (var/data.key.retired, needed for a backup "
+    "made before a rotation): without them the restored channels cannot send",
+    "uploaded files: tip photos (var/media)",
+    "import, export and report files (var/imports, var/exports, var/reports): the restored jobs "
+    "name files that are not there unless copied back",
     "the secret key (SECRET_KEY / SECRET_KEY_FILE, or var/secret_key): without it log-in sessions end",
     "the environment (DATABASE_URL, REDIS_URL, channel and other settings)",
     "collected static files (recreated by `louzhang init`)",
@@ -170,6 +185,41 @@ def current_counts() -> dict[str, int]:
         return _counts(cursor, tables)
 
 
+def foreign_objects() -> list[str]:
+    """What the database holds that Louzhang's migrations did not make (a table of another
+    application, a view, a function): a restore would drop or overwrite it, so it refuses.
+    Louzhang's own are its models' tables and what its migrations add beside them, named
+    after their app (`audit_maintenance`, the trigger `audit_auditevent_no_update` …)."""
+    from django.apps import apps
+
+    ours = set(connection.introspection.django_table_names())
+    ours.add("django_migrations")
+    prefixes = tuple(f"{config.label}_" for config in apps.get_app_configs())
+
+    def foreign(name: str) -> bool:
+        return name not in ours and not name.startswith(prefixes)
+
+    found: list[tuple[str, str]] = [("table", t) for t in current_tables()]
+    with connection.cursor() as cursor:
+        if engine() == "postgresql":
+            cursor.execute("""
+                SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                       ELSE 'sequence' END, c.relname
+                FROM pg_class c
+                WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('v','m','S')
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e','a','i'))""")
+            found += [(kind, name) for kind, name in cursor.fetchall()]
+            cursor.execute("""
+                SELECT 'function', p.proname FROM pg_proc p
+                WHERE p.pronamespace = current_schema()::regnamespace
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""")
+            found += [(kind, name) for kind, name in cursor.fetchall()]
+        else:
+            cursor.execute("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger')")
+            found += [(kind, name) for kind, name in cursor.fetchall()]
+    return sorted(f"{kind} {name}" for kind, name in found if foreign(str(name)))
+
+
 def tables_with_data() -> dict[str, int]:
     """The tables that make the database not empty, with their rows (see SEEDED_BY_MIGRATIONS)."""
     return {t: n for t, n in current_counts().items() if n and t not in SEEDED_BY_MIGRATIONS}
@@ -284,6 +334,14 @@ def _dump_postgresql(copy: Path) -> tuple[dict[str, int], list[list[str]]]:
     return counts, migrations
 
 
+def _owner_only(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A member unpacked by `tar x` readable by its owner only (personal data)."""
+    info.mode = 0o600
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
 def _target(path: Path) -> Path:
     path = path.expanduser()
     if path.is_dir():
@@ -324,7 +382,7 @@ def backup_create(path: Path, *, progress: Progress | None = None) -> BackupSumm
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(body), int(time.time()), 0o600
             tar.addfile(info, io.BytesIO(body))
-            tar.add(copy, arcname=member, recursive=False)
+            tar.add(copy, arcname=member, recursive=False, filter=_owner_only)
         with partial.open("rb") as f:
             os.fsync(f.fileno())
         partial.chmod(0o600)  # personal data: readable by its owner only
@@ -453,13 +511,23 @@ def _drop_schema_objects() -> None:
 
 def _restore_postgresql(copy: Path) -> None:
     tool = pg_tool("pg_restore")
-    if current_tables():
+    initialised = bool(current_tables())
+    if initialised:
+        # committed before pg_restore runs (it cannot take part in this transaction): the caller
+        # checked that this is a freshly initialised, empty schema and nothing else
         _drop_schema_objects()
     conninfo, env = _pg_params()
     connection.close()
-    # one transaction: a restore that fails leaves the database as it was
-    _run_tool([tool, "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges",
-               "--no-password", f"--dbname={conninfo}", str(copy)], env, "pg_restore")
+    # one transaction: a restore that fails restores nothing
+    try:
+        _run_tool([tool, "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges",
+                   "--no-password", f"--dbname={conninfo}", str(copy)], env, "pg_restore")
+    except BackupError as exc:
+        if not initialised:
+            raise
+        raise BackupError(f"{exc}; nothing was restored, and the database's empty initialised schema "
+                          "was dropped before: it holds no tables now (run `louzhang init`, or "
+                          "restore again once the cause is fixed)") from None
 
 
 def backup_restore(path: Path, *, progress: Progress | None = None) -> RestoreSummary:
@@ -489,6 +557,12 @@ def backup_restore(path: Path, *, progress: Progress | None = None) -> RestoreSu
             raise BackupError(
                 f"the database is not empty ({len(full)} tables hold rows: {named}{' …' if len(full) > 3 else ''}); "
                 "restore only into an empty database")
+        foreign = foreign_objects()
+        if foreign:
+            raise BackupError(
+                f"the database holds what Louzhang did not make ({', '.join(foreign[:3])}"
+                f"{' …' if len(foreign) > 3 else ''}), which restoring would drop; restore only into "
+                "a database that is empty or freshly initialised by `louzhang init`")
         where = Path(str(connection.settings_dict["NAME"])).parent if kind == "sqlite" else None
         with tempfile.TemporaryDirectory(prefix=".louzhang-restore.", dir=where) as work:
             _say(progress, f"checking {path.name} …")

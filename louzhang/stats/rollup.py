@@ -34,7 +34,7 @@ from louzhang.gates.models import Gate, GateRecord
 from louzhang.observation.models import CheckIn, Observation, ObservationEvent, Status
 from louzhang.screening.models import Finding, Mode, Visit
 from louzhang.stats.figures import AREA_KEYS
-from louzhang.stats.models import AreaDay, StaleDay, UnitDay, Watermark
+from louzhang.stats.models import AreaDay, StaleDay, UnitDay, Watermark, frozen_through
 from louzhang.tips.models import CLOSED_STATUSES, Tip
 
 logger = logging.getLogger("louzhang.stats")
@@ -332,7 +332,12 @@ def _officers(day: date, now: datetime) -> dict[int, tuple[int, int]]:
 
 def rollup_day(day: date, now: datetime | None = None) -> int:
     """Replace the roll-up rows of `day` with figures read from the records. Returns how many
-    area rows it wrote."""
+    area rows it wrote. A day on or before the purge's end (`frozen_through`) is never rolled
+    up again: its records were purged, its figures stay as they were."""
+    frozen = frozen_through()
+    if frozen is not None and day <= frozen:
+        StaleDay.objects.filter(day=day).delete()
+        return AreaDay.objects.filter(day=day).count()
     now = now or timezone.now()
     tree = Tree.load()
     totals = _tally_day(tree, day, now).rolled_up()

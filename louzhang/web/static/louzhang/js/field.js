@@ -52,38 +52,26 @@
     const code = form.dataset.gateCode;
     const passField = form.querySelector("#pass_code");
     const temperature = form.querySelector("#temperature");
-    const info = form.querySelector("[data-pass-info]");
     const threshold = parseFloat(W.threshold || "37.3");
     let editing = null;
 
+    // The pack holds the compound's passes as keyed hashes only (no code, no household): a code
+    // is recognised, and its household's home observation known, by hashing it the same way.
     async function lookUp(value) {
       const pack = await LZ.pack();
       const gate = pack && (pack.gates || []).find((g) => g.code === code);
-      if (!gate) return { known: false, pack: false };
-      const found = (gate.passes || []).find((p) => p.code === value);
+      const compound = gate && (pack.compounds || []).find((c) => c.code === gate.compound_code);
+      const hash = compound ? await LZ.passHash(pack.pass_salt, value) : null;
+      if (!hash) return { known: false, pack: false };
+      const found = (compound.passes || []).find((p) => p.hash === hash);
       return { known: !!found, pack: true, pass: found };
     }
-    async function showPass() {
-      const value = passField.value.replace(/\s+/g, "").toUpperCase();
-      info.replaceChildren();
-      info.hidden = true;
-      if (value.length < 4) return;
-      const { pass } = await lookUp(value);
-      if (!pass) return;
-      const line = document.createElement("span");
-      line.textContent = pass.household;
-      info.appendChild(line);
-      if (pass.under_observation) {
-        const warn = document.createElement("strong");
-        warn.className = "warning";
-        warn.dataset.underObservation = "";
-        warn.textContent = fmt(W.underObservation, { h: pass.household, d: pass.observation_until || "" });
-        info.appendChild(warn);
-      }
-      info.hidden = false;
+    function observedToday(pass) {
+      // a pack kept for days: an observation that has ended since warns no more
+      const d = new Date();
+      const today = d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+      return !!(pass && pass.under_observation && (!pass.observation_until || pass.observation_until >= today));
     }
-    passField.addEventListener("input", showPass);
-    passField.addEventListener("change", showPass);
 
     function fill(body) {
       passField.value = body.pass_code || "";
@@ -95,7 +83,6 @@
       set("#visitor_name", v.name); set("#visitor_phone", v.phone); set("#visitor_id_number", v.id_number);
       set("#visitor_reason", v.reason); set("#visiting", v.visiting);
       if (v.name) form.querySelector("details.visitor").open = true;
-      showPass();
     }
 
     form.addEventListener("submit", async (event) => {
@@ -135,17 +122,17 @@
         body.pass_code = passCode;
       }
       const looked = passCode ? await lookUp(passCode) : { known: false };
-      if (passCode) label = t + " °C " + submitter.textContent.trim() + " " + (looked.pass ? looked.pass.household : passCode);
+      if (passCode) label = t + " °C " + submitter.textContent.trim() + " " + passCode;
       editing = null;
       await LZ.enqueue("gate", "/api/v1/gate-checks", body, label);
       if (!navigator.onLine) {
         if (parseFloat(t) >= threshold) say("warning", fmt(W.queuedFever, { t: t }));
         else say("success", fmt(W.queued, { t: t }));
-        if (looked.pass && looked.pass.under_observation && direction === "out") say("warning", W.queuedBreach);
+        // as the server's rule (gates.rules.observation_breach): going out, household under observation
+        if (direction === "out" && observedToday(looked.pass)) say("warning", W.queuedBreach);
         if (passCode && looked.pack && !looked.known) say("warning", fmt(W.unknownPass, { c: passCode }));
       }
       form.reset();
-      info.hidden = true;
       passField.focus();
     });
 

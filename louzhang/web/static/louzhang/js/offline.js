@@ -1,7 +1,9 @@
 // Offline work on the phone: the offline pack, the queue of records and the top bar's state.
 //
 // IndexedDB "louzhang":
-//   pack  — GET /api/v1/offline as last read, per username {username, data, etag, fetched}
+//   pack  — GET /api/v1/offline as last read, per username {username, data, etag, fetched};
+//           wiped with the kept pages at log-out and whenever the server says the session ended
+//           (401/403): the queue stays, to be sent after logging in again
 //   queue — records {client_id, username, kind, endpoint, body, label, created, state, answer}
 //           state: waiting → sent (created / duplicate) | rejected (with the server's errors)
 //   meta  — small facts: owner (whose pages the phone keeps), lastSync:<user>, session:<user>,
@@ -162,7 +164,7 @@
         return answered;
       } catch (error) {
         if (error instanceof SessionEnded) {
-          await LZ.put("meta", true, "session:" + user);
+          await sessionEnded();
         } else {
           backoff = Math.min(backoff + 1, 6);
           clearTimeout(retry);
@@ -221,6 +223,18 @@
     await LZ.put("meta", { pages: kept, at: Date.now() }, "pages:" + user);
   }
 
+  // A pass code as the pack holds it: HMAC-SHA256 keyed with the pack's pass_salt (hex) of the
+  // code as printed (no spaces, upper case), hex, first 32 digits — api/offline.py pass_hash.
+  // WebCrypto's subtle API exists only in secure contexts (HTTPS, localhost), as service workers.
+  LZ.passHash = async function (salt, code) {
+    if (!(window.crypto && crypto.subtle) || !salt) return null;
+    const bytes = new Uint8Array((salt.match(/[0-9a-f]{2}/gi) || []).map((h) => parseInt(h, 16)));
+    const key = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const normal = String(code).replace(/\s+/g, "").toUpperCase();
+    const signed = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(normal));
+    return Array.from(new Uint8Array(signed), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 32);
+  };
+
   LZ.pack = async function () {
     const pack = user ? await LZ.get("pack", user) : null;
     return pack ? pack.data : null;
@@ -234,7 +248,7 @@
     if (current && current.etag) headers["If-None-Match"] = current.etag;
     const response = await fetch("/api/v1/offline", { credentials: "same-origin", cache: "no-store", headers: headers });
     if (response.status === 401 || response.status === 403) {
-      await LZ.put("meta", true, "session:" + user);
+      await sessionEnded();
       return;
     }
     await LZ.del("meta", "session:" + user);
@@ -259,6 +273,15 @@
     await LZ.del("meta", "pages:" + user);
     await LZ.del("meta", "owner");
     if (window.caches) await caches.delete(PAGES);
+  }
+
+  // The session ended (401/403): what the phone keeps for this officer goes as at log-out — the
+  // pack (pass hashes, a warden's households with members in full) and the pages; the queue stays
+  // and is sent after they log in again.
+  async function sessionEnded() {
+    await LZ.put("meta", true, "session:" + user);
+    await wipe();
+    document.dispatchEvent(new CustomEvent("lz:pack", { detail: null }));
   }
 
   function watchLogOut() {
