@@ -45,10 +45,10 @@ PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/louzhang}"
 mkdir -p "$VAR/sqlite" "$VAR/postgresql"
 echo "== tests on SQLite and on PostgreSQL ($PG_URL), side by side"
 start=$(date +%s)
-(env -u DATABASE_URL LOUZHANG_VAR_DIR="$VAR/sqlite" .venv/bin/pytest -p no:cacheprovider "$@" \
-  > "$VAR/sqlite.log" 2>&1; echo $? > "$VAR/sqlite.rc") &
-(DATABASE_URL="$PG_URL" LOUZHANG_VAR_DIR="$VAR/postgresql" .venv/bin/pytest -p no:cacheprovider "$@" \
-  > "$VAR/postgresql.log" 2>&1; echo $? > "$VAR/postgresql.rc") &
+(rc=0; env -u DATABASE_URL LOUZHANG_VAR_DIR="$VAR/sqlite" .venv/bin/pytest -p no:cacheprovider "$@" \
+  > "$VAR/sqlite.log" 2>&1 || rc=$?; echo $rc > "$VAR/sqlite.rc") &
+(rc=0; DATABASE_URL="$PG_URL" LOUZHANG_VAR_DIR="$VAR/postgresql" .venv/bin/pytest -p no:cacheprovider "$@" \
+  > "$VAR/postgresql.log" 2>&1 || rc=$?; echo $rc > "$VAR/postgresql.rc") &
 wait
 status=0
 for db in sqlite postgresql; do
