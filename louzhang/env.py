@@ -86,6 +86,37 @@ def env_int_list(name: str, default: list[int]) -> list[int]:
     return values
 
 
+def create_secret_file(path: Path, content: str) -> None:
+    """A new file at `path` holding `content`, readable by its owner only, unless one appears
+    there first. It appears whole or not at all: written to a temporary file beside it and
+    hard-linked into place, which fails when another process got there first — so processes
+    starting at once (a server beside a worker) all end up with the one file that won."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the one
+        except OSError:  # a file system without hard links: create it exclusively instead
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="ascii") as f:
+                    f.write(content)
+                    f.flush()
+                    os.fsync(f.fileno())
+    finally:
+        os.unlink(temporary)
+
+
 def secret_key_kept_in(path: Path) -> str:
     """The secret key kept in `path`, made there on first use.
 
@@ -95,27 +126,7 @@ def secret_key_kept_in(path: Path) -> str:
     found empty or short is an error, never a key.
     """
     if not path.exists():
-        fd, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                os.fchmod(f.fileno(), 0o600)
-                f.write(secrets.token_urlsafe(50))
-                f.flush()
-                os.fsync(f.fileno())
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                pass  # another process made it first: theirs is the key
-            except OSError:  # a file system without hard links: create it exclusively instead
-                try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                except FileExistsError:
-                    pass
-                else:
-                    with os.fdopen(fd, "w", encoding="ascii") as f:
-                        f.write(Path(temporary).read_text(encoding="ascii"))
-        finally:
-            os.unlink(temporary)
+        create_secret_file(path, secrets.token_urlsafe(50))
     key = ""
     for _attempt in range(20):  # made by another process this instant (the fallback above)
         try:

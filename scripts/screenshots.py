@@ -46,6 +46,10 @@ SHOTS = [
     ("warden_jy", "/disinfection/?area=150207001001001", "warden-disinfection.png"),
     ("", "{rep_link}", "rep-disinfection-link.png"),
     ("commander", "/dashboard/150200/", "dashboard-phone.png"),
+    ("warden", "/field/visit/", "warden-field-visit.png"),
+    ("gate", "/field/queue/", "gate-field-queue.png"),
+    ("commander", "/look-ups/", "commander-look-ups.png"),
+    ("", "/privacy/", "resident-privacy.png"),
 ]
 #: taken on a desktop screen (1280×800)
 DESKTOP_SHOTS = [

@@ -39,6 +39,8 @@ from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError, connection, models
 
+from louzhang.env import create_secret_file
+
 #: what an encrypted value begins with in its column
 PREFIX = "fernet:"
 KEY_VARIABLE = "LOUZHANG_DATA_KEY"
@@ -136,33 +138,8 @@ def _sync_directory(directory: Path) -> None:
 
 
 def _make_key_file(path: Path) -> None:
-    """A new key file at `path`, unless one appears there first: written to a temporary file
-    and hard-linked into place, which fails when another process got there first (theirs is
-    the key), so processes starting at once all end up with the one key that won."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".data_key.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(new_key() + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links: create it exclusively instead
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w", encoding="ascii") as f:
-                    f.write(Path(temporary).read_text(encoding="ascii"))
-                    f.flush()
-                    os.fsync(f.fileno())
-    finally:
-        os.unlink(temporary)
+    """A new key file at `path`, unless one appears there first (theirs is the key then)."""
+    create_secret_file(path, new_key() + "\n")
     _sync_directory(path.parent)
 
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 
@@ -60,6 +61,22 @@ def rate_wait(scope: str, ident: str, rate: Rate) -> int:
     else:
         free_at = window + 2 - (rate.limit - 1) / count
     return max(1, math.ceil((free_at - now / rate.seconds) * rate.seconds))
+
+
+#: requests one address may make to the public pages in a minute (a compound's residents often
+#: share one carrier address: generous, but a script is stopped)
+PAGE_RATE = Rate(120, 60)
+
+
+def page_limited(request: HttpRequest, scope: str, rate: Rate) -> HttpResponse | None:
+    """Count a request to a public page; when its address is over `rate`, the 429 page saying
+    when to try again (with `Retry-After`), else None."""
+    wait = rate_wait(scope, address_of(request), rate)
+    if not wait:
+        return None
+    response = render(request, "public/limited.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def address_of(request: HttpRequest) -> str:

@@ -28,7 +28,7 @@ from louzhang.access.roles import (
 from louzhang.accounts.models import User
 from louzhang.areas.models import Level
 from louzhang.core.images import ImageError, image_open
-from louzhang.core.public import Rate, address_of, public_page, rate_wait
+from louzhang.core.public import PAGE_RATE, Rate, page_limited, public_page
 from louzhang.core.views import forbidden_is_missing
 from louzhang.notices.forms import NOT_YOURS, CardForm, DecideForm, NoticeForm
 from louzhang.notices.models import Notice
@@ -246,20 +246,8 @@ def area_poster(request: HttpRequest, code: str) -> HttpResponse:
 
 # --- the public pages ----------------------------------------------------------------------------
 
-#: requests one address may make to the public pages in a minute (a compound's residents often
-#: share one carrier address: generous, but a script is stopped)
-PAGE_RATE = Rate(120, 60)
 #: card photos: a page shows several
 PHOTO_RATE = Rate(600, 60)
-
-
-def _limited(request: HttpRequest, scope: str, rate: Rate) -> HttpResponse | None:
-    wait = rate_wait(scope, address_of(request), rate)
-    if not wait:
-        return None
-    response = render(request, "notices/public_limited.html", {"wait": wait}, status=429)
-    response["Retry-After"] = str(wait)
-    return response
 
 
 def _missing(request: HttpRequest) -> HttpResponse:
@@ -271,7 +259,7 @@ def _missing(request: HttpRequest) -> HttpResponse:
 def public_area(request: HttpRequest, code: str) -> HttpResponse:
     """The public page of a compound or a building: its wardens' cards, the notices, and the
     ways to report something and to follow a report."""
-    limited = _limited(request, "public-page", PAGE_RATE)
+    limited = page_limited(request, "public-page", PAGE_RATE)
     if limited:
         return limited
     place = public_place(code)
@@ -287,7 +275,7 @@ def public_area(request: HttpRequest, code: str) -> HttpResponse:
 @public_page
 def public_notice_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """One notice as residents of a compound or building open it from a group chat."""
-    limited = _limited(request, "public-page", PAGE_RATE)
+    limited = page_limited(request, "public-page", PAGE_RATE)
     if limited:
         return limited
     place = public_place(code)
@@ -303,7 +291,7 @@ def public_notice_page(request: HttpRequest, code: str, pk: int) -> HttpResponse
 @public_page
 def card_photo(request: HttpRequest, pk: int) -> HttpResponse:
     """A published card's photo (a plain JPEG without metadata); nothing for any other card."""
-    limited = _limited(request, "public-photo", PHOTO_RATE)
+    limited = page_limited(request, "public-photo", PHOTO_RATE)
     if limited:
         return limited
     path = card_photo_path(pk)

@@ -6,22 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from louzhang.core.public import Rate, address_of, public_page, rate_wait
+from louzhang.core.public import PAGE_RATE, page_limited, public_page
 from louzhang.retention.policy import Action
 from louzhang.retention.selectors import last_purge, policy_entries
-
-#: as the other public pages (`notices.views.PAGE_RATE`)
-PAGE_RATE = Rate(120, 60)
 
 
 @require_safe
 @public_page
 def privacy(request: HttpRequest) -> HttpResponse:
-    wait = rate_wait("public-page", address_of(request), PAGE_RATE)
-    if wait:
-        response = render(request, "retention/privacy_limited.html", {"wait": wait}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
+    limited = page_limited(request, "public-page", PAGE_RATE)
+    if limited:
+        return limited
     return render(request, "retention/privacy.html", {
         "deleted": policy_entries(Action.DELETE),
         "anonymised": policy_entries(Action.ANONYMISE),
