@@ -191,6 +191,8 @@ def test_a_visit_made_offline_in_a_stairwell_syncs_with_its_findings(server: Ser
     page.select_option("#fv-household", household["code"])
     members = page.locator("[data-member]")
     assert members.count() == len(household["members"])
+    # one column on the phone: the members' check-boxes wrap, nothing wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
     ill = members.nth(0)
     ill.locator("[data-symptom][value=fever]").check()
     ill.locator("[data-symptom][value=cough]").check()

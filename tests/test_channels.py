@@ -228,7 +228,10 @@ def test_a_follow_up_is_announced_only_where_its_area_and_the_owners_role_match(
     settings.LOUZHANG_ESCALATE_AFTER_MINUTES = [60]
     # the demo city's own open follow-ups (a tip waiting for the warden …) would be reminded too
     FollowUp.objects.filter(state__in=ACTIVE_STATES).update(state=State.CANCELLED, closed_at=timezone.now())
-    with time_machine.travel(timezone.now(), tick=True) as clock:
+    # at nine in the morning (local): the two hours below cross no check-in deadline of the demo's
+    # home observations, whose missed check-ins would be announced to the wardens too
+    morning = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+    with time_machine.travel(morning, tick=True) as clock:
         _fever()
         worker.run()
         assert [r.path for r in receiver.requests] == ["/donghe-wardens"]
