@@ -282,11 +282,21 @@ def served(env: dict[str, str], workers: int = 2) -> Iterator[str]:
             server.kill()
 
 
-def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(env: dict[str, str], *args: str, stdin: str | None = None,
+            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`louzhang ARGS` in a process of its own; give creating and loading a database a longer
+    `timeout` on a busy machine."""
     return subprocess.run(
         [sys.executable, "-m", "louzhang", *args], env=env, input=stdin, capture_output=True,
-        text=True, timeout=180, cwd=ROOT,
+        text=True, timeout=timeout, cwd=ROOT,
     )
+
+
+def cli_shell(env: dict[str, str], code: str) -> str:
+    """The last line `louzhang shell -c CODE` prints."""
+    result = run_cli(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -23,7 +22,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.conftest import BAOLI, ROOT, isolated_env, run_cli, served
+from tests.conftest import BAOLI, cli_shell, isolated_env, run_cli, served
 
 GATE = f"{BAOLI}-E"
 #: a table's rows as the test compares them: its count and a hash of its rows in order, each
@@ -62,14 +61,10 @@ print(json.dumps(out))
 
 def slow_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`run_cli` for what takes minutes on a busy machine (creating and loading a database)."""
-    return subprocess.run([sys.executable, "-m", "louzhang", *args], env=env, capture_output=True,
-                          text=True, timeout=900, cwd=ROOT, check=False)
+    return run_cli(env, *args, timeout=900)
 
 
-def _shell(env: dict[str, str], code: str) -> str:
-    result = run_cli(env, "shell", "-c", code)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+_shell = cli_shell
 
 
 def _tables(env: dict[str, str], limits: dict[str, int] | None = None) -> dict[str, list[Any]]:

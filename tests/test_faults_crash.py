@@ -30,7 +30,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.conftest import BAOLI, ROOT, isolated_env, run_cli
+from tests.conftest import BAOLI, ROOT, cli_shell, isolated_env, run_cli
 
 GATE = f"{BAOLI}-E"
 BATCH = 800
@@ -38,14 +38,10 @@ BATCH = 800
 
 def slow_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`run_cli` for what takes minutes on a busy machine (creating and loading a database)."""
-    return subprocess.run([sys.executable, "-m", "louzhang", *args], env=env, capture_output=True,
-                          text=True, timeout=900, cwd=ROOT, check=False)
+    return run_cli(env, *args, timeout=900)
 
 
-def _shell(env: dict[str, str], code: str) -> str:
-    result = run_cli(env, "shell", "-c", code)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+_shell = cli_shell
 
 
 @pytest.fixture(scope="module")
