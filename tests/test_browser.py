@@ -88,6 +88,9 @@ def test_gate_staff_record_a_fever_on_a_phone(server: Served, phone: Any) -> Non
                                  "ON a.id = p.household_id WHERE a.code = '150202001001001-34-2-0601'")
     log_in(phone, server, "gate")
     phone.get_by_role("link", name="保利百合 东门").click()
+    # the day's counts before: other tests of the session record at this gate too
+    checks, fevers = map(int, re.search(r"测温 (\d+) 人次 · 发热 (\d+)",
+                                        phone.locator("[data-today]").inner_text()).groups())
     phone.fill("#pass_code", code.lower())  # typed on a phone keyboard, small letters
     phone.fill("#temperature", "36,6")  # a comma from a Chinese keypad
     phone.get_by_role("button", name="进", exact=True).click()
@@ -99,7 +102,7 @@ def test_gate_staff_record_a_fever_on_a_phone(server: Served, phone: Any) -> Non
     alert = phone.locator(".messages .warning")
     assert "发热 38.4 °C" in alert.inner_text()
     assert phone.locator(".gate-latest li.fever").first.inner_text().startswith("38.4 °C")
-    assert "今日：测温 2 人次 · 发热 1" in phone.locator("[data-today]").inner_text()
+    assert f"今日：测温 {checks + 2} 人次 · 发热 {fevers + 1}" in phone.locator("[data-today]").inner_text()
     # no sideways scrolling, buttons big enough for gloves
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     box = phone.get_by_role("button", name="进", exact=True).bounding_box()
